@@ -1,0 +1,186 @@
+"""Dates and times as a DSL types them, stored as ISO 8601 with the local offset.
+
+People write "today 14:30", "yesterday", "28/11/2026 09:15" (day first, as in the UK) or paste an ISO
+timestamp. Everything is turned into an aware datetime in local time, and stored as text with its offset so
+that a record read in another season or on another server still says when things happened.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+
+__all__ = [
+    "DateError",
+    "now_local",
+    "parse_when",
+    "parse_date",
+    "to_iso",
+    "from_iso",
+    "describe",
+    "sort_key",
+]
+
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+MONTHS = [
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+]
+EXAMPLES = "for example 'today 14:30', 'yesterday', '28/11/2026 09:15' or '2026-11-28T09:15'"
+
+
+class DateError(ValueError):
+    """A date or time that could not be understood; the message says how to write one."""
+
+
+def now_local() -> datetime:
+    return datetime.now().astimezone().replace(microsecond=0)
+
+
+def to_iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return moment.isoformat(timespec="seconds")
+
+
+def from_iso(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment.astimezone() if moment.tzinfo is None else moment
+
+
+def sort_key(text: str | None) -> float:
+    """Instants compare by UTC, not by text: '09:00+01:00' is earlier than '08:30+00:00'."""
+    if not text:
+        return float("-inf")
+    try:
+        return from_iso(text).timestamp()
+    except ValueError:
+        return float("-inf")
+
+
+def describe(moment: datetime | str | None) -> str:
+    """'Fri 27 Nov 2026, 14:30' in local time: what the form shows it understood."""
+    if moment is None or moment == "":
+        return ""
+    if isinstance(moment, str):
+        moment = from_iso(moment)
+    local = moment.astimezone()
+    return local.strftime("%a %d %b %Y, %H:%M")
+
+
+def _parse_time(text: str) -> time:
+    match = re.fullmatch(r"(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?", text)
+    if not match:
+        raise DateError(f"'{text}' is not a time: write it as 14:30 or 2:30pm")
+    hour, minute, half = int(match.group(1)), int(match.group(2) or 0), match.group(3)
+    if match.group(2) is None and half is None:
+        raise DateError(f"'{text}' is not a time: write it as 14:30 or 2:30pm")
+    if half:
+        if not 1 <= hour <= 12:
+            raise DateError(f"'{text}' is not a time: with am or pm the hour is 1 to 12")
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    if hour > 23 or minute > 59:
+        raise DateError(f"'{text}' is not a time of day")
+    return time(hour, minute)
+
+
+def _month_number(word: str) -> int | None:
+    for number, name in enumerate(MONTHS, start=1):
+        if len(word) >= 3 and name.startswith(word):
+            return number
+    return None
+
+
+def _make_date(year: int, month: int, day: int, original: str) -> date:
+    if not 1 <= month <= 12:
+        if 1 <= day <= 12:
+            raise DateError(f"'{original}': {month} is not a month. Dates are day first, as in 28/11/2026")
+        raise DateError(f"'{original}': {month} is not a month")
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise DateError(f"'{original}': that month has no day {day}") from None
+
+
+def _parse_day(text: str, today: date) -> date | None:
+    """The date part: relative words, weekdays, day-first numbers, or '28 Nov 2026'. None if not a date."""
+    if text == "today":
+        return today
+    if text == "yesterday":
+        return today - timedelta(days=1)
+    if text in WEEKDAYS or (len(text) >= 3 and any(w.startswith(text) for w in WEEKDAYS)):
+        wanted = next(i for i, w in enumerate(WEEKDAYS) if w.startswith(text))
+        back = (today.weekday() - wanted) % 7
+        return today - timedelta(days=back)
+    numeric = re.fullmatch(r"(\d{1,2})([/.-])(\d{1,2})(?:\2(\d{2}|\d{4}))?", text)
+    if numeric and not (numeric.group(2) == "." and numeric.group(4) is None):  # "9.15" is a time
+        day, month = int(numeric.group(1)), int(numeric.group(3))
+        year_text = numeric.group(4)
+        year = today.year if year_text is None else int(year_text) + (2000 if len(year_text) == 2 else 0)
+        return _make_date(year, month, day, text)
+    iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
+    if iso:
+        return _make_date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)), text)
+    words = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?(?:\s+(\d{4}))?", text)
+    if words:
+        month = _month_number(words.group(2))
+        if month is None:
+            raise DateError(f"'{text}': '{words.group(2)}' is not a month")
+        year = int(words.group(3)) if words.group(3) else today.year
+        return _make_date(year, month, int(words.group(1)), text)
+    return None
+
+
+def parse_when(text: str, now: datetime | None = None) -> datetime:
+    """Understand a date and time as typed. A date without a time means 00:00 that day.
+
+    Raises DateError with a message a DSL can act on.
+    """
+    now = now or now_local()
+    raw = " ".join(text.strip().split())
+    cleaned = raw.lower().replace(",", " ").replace(" at ", " ")
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        raise DateError(f"Give a date and time, {EXAMPLES}")
+    if cleaned == "now":
+        return now
+    if "t" in cleaned and re.match(r"\d{4}-\d{2}-\d{2}t", cleaned):
+        try:
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise DateError(f"'{raw}' is not a date and time: {EXAMPLES}") from None
+        return moment.astimezone() if moment.tzinfo is None else moment
+    # "28 nov 2026 14:30", "yesterday 16:05", "14:30", "28/11/2026 9.15am"
+    parts = cleaned.split(" ")
+    for split_at in range(len(parts), -1, -1):
+        day_text, time_text = " ".join(parts[:split_at]), " ".join(parts[split_at:])
+        if day_text and time_text == "":
+            day = _parse_day(day_text, now.date())
+            if day is not None:
+                return datetime.combine(day, time(0, 0)).astimezone()
+            continue
+        if not day_text:
+            if re.fullmatch(r"\d{1,2}([:.]\d{2})?\s*(am|pm)?", time_text) and (
+                ":" in time_text or "." in time_text or time_text.endswith(("am", "pm"))
+            ):
+                return datetime.combine(now.date(), _parse_time(time_text)).astimezone()
+            continue
+        day = _parse_day(day_text, now.date())
+        if day is not None:
+            return datetime.combine(day, _parse_time(time_text.replace(" ", ""))).astimezone()
+    raise DateError(f"'{raw}' is not a date we understand: {EXAMPLES}")
+
+
+def parse_date(text: str, now: datetime | None = None) -> date:
+    """A calendar date only (a date of birth, a transfer date): the same forms, no time."""
+    now = now or now_local()
+    cleaned = " ".join(text.strip().lower().replace(",", " ").split())
+    if not cleaned:
+        raise DateError("Give a date, for example 28/11/2026")
+    day = _parse_day(cleaned, now.date())
+    if day is None:
+        try:
+            return date.fromisoformat(cleaned)
+        except ValueError:
+            raise DateError(f"'{text.strip()}' is not a date: write it day first, as 28/11/2026") from None
+    return day

@@ -1,0 +1,95 @@
+"""Unsaved work kept beside the database, so a dropped SSH line or a crash loses nothing typed.
+
+Each running kentsafe keeps at most one draft: ``.<database name>.draft-<user>-<pid>.json`` in the database's
+folder, written atomically with the database's own permissions (it holds the same kind of text). When the
+app ends normally its draft goes. A draft whose process is gone was left by a drop or a crash, and the next
+start by the same user offers it back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .dates import now_local, to_iso
+from .fileio import atomic_write, mode_for
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", name)[:60] or "user"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class Draft:
+    path: Path
+    saved_at: str
+    incident_id: str | None
+    base: dict[str, Any] | None
+    edited: dict[str, Any]
+
+    def remove(self) -> None:
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+class Drafts:
+    def __init__(self, db_path: Path, user: str, pid: int | None = None):
+        self.db_path = Path(db_path)
+        self.user = _safe(user)
+        self.pid = pid or os.getpid()
+        self.path = self.db_path.parent / f".{self.db_path.name}.draft-{self.user}-{self.pid}.json"
+
+    def save(self, edited: dict[str, Any], base: dict[str, Any] | None) -> None:
+        """Keep the form as it is now. Raises fileio.WriteFailed if the disk refuses."""
+        self.db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        payload = {
+            "saved_at": to_iso(now_local()),
+            "incident_id": (base or {}).get("id") or None,
+            "base": base,
+            "edited": edited,
+        }
+        mode, group = mode_for(self.db_path)
+        atomic_write(self.path, json.dumps(payload, ensure_ascii=False).encode(), mode, group)
+
+    def clear(self) -> None:
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+
+    def left_behind(self) -> list[Draft]:
+        """Drafts of this user whose kentsafe is no longer running, newest first."""
+        pattern = re.compile(rf"^\.{re.escape(self.db_path.name)}\.draft-{re.escape(self.user)}-(\d+)\.json$")
+        found = []
+        try:
+            names = os.listdir(self.db_path.parent)
+        except OSError:
+            return []
+        for name in names:
+            match = pattern.match(name)
+            if not match or int(match.group(1)) == self.pid or _alive(int(match.group(1))):
+                continue
+            path = self.db_path.parent / name
+            try:
+                payload = json.loads(path.read_text(encoding="utf-8"))
+                found.append(Draft(path, payload["saved_at"], payload.get("incident_id"), payload.get("base"),
+                                   payload["edited"]))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # a damaged draft is left where it is, for someone to look at
+        return sorted(found, key=lambda draft: draft.saved_at, reverse=True)

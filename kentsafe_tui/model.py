@@ -1,0 +1,416 @@
+"""The safeguarding record: an incident, the pupils it names, referrals, decisions and its checklist.
+
+Plain Python. Validation speaks a DSL's language, names the field at fault, and never shortens or
+silently changes what was written: text that is too long is refused, not cut. Control characters are
+removed, because they can hide text or take over a terminal, and nothing a person types needs them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timedelta
+from typing import Any
+
+from .dates import DateError, from_iso, now_local, parse_date
+
+CATEGORIES = {
+    "harmful_content": "Harmful video or images circulating",
+    "nudes": "Sharing nudes or semi-nudes",
+    "online_bullying": "Online bullying",
+    "online_grooming": "Grooming or exploitation online",
+    "other_online": "Other online concern",
+    "other": "Other concern",
+}
+SCOPES = {
+    "reported_here": "A concern has been reported here",
+    "no_direct_impact": "No direct impact on our school",
+}
+STATUSES = {
+    "open": "Open",
+    "awaiting_response": "Awaiting response",
+    "monitoring": "Monitoring",
+    "closed": "Closed",
+}
+PUPIL_ROLES = {
+    "harmed": "Harmed or at risk",
+    "received": "Received it",
+    "shared": "Shared it",
+    "disclosed": "Told us",
+    "witness": "Witness",
+    "other": "Other",
+}
+AGENCIES = {
+    "police_999": "Police, 999",
+    "police_101": "Police, 101",
+    "ceop": "CEOP",
+    "iwf": "Internet Watch Foundation",
+    "childrens_social_care": "Children's social care (Front Door)",
+    "early_help": "Early help",
+    "lado": "LADO",
+    "lesas": "LESAS (advice)",
+    "report_remove": "Report Remove",
+    "platform": "The app or platform",
+    "other": "Other",
+}
+REFERRAL_DECISIONS = {
+    "": "Not decided yet",
+    "referred": "Referred",
+    "not_referred": "Not referred",
+}
+PARENTS_INFORMED = {
+    "not_yet": "Not yet",
+    "yes": "Yes",
+    "no": "No, with the reason",
+}
+CHECK_STATES = {"todo": "To do", "done": "Done", "not_applicable": "Not applicable"}
+ANSWERS = {"yes": "Yes", "no": "No"}
+
+# A closed record can only be reopened; everything else may move freely while the work goes on.
+TRANSITIONS = {
+    "open": {"awaiting_response", "monitoring", "closed"},
+    "awaiting_response": {"open", "monitoring", "closed"},
+    "monitoring": {"open", "awaiting_response", "closed"},
+    "closed": {"open"},
+}
+
+LIMITS = {
+    "summary": 200,
+    "details": 20_000,
+    "follow_up": 10_000,
+    "actions": 10_000,
+    "outcome": 10_000,
+    "referral_rationale": 5_000,
+    "parents_note": 2_000,
+    "name": 100,
+    "year_group": 20,
+    "reference": 100,
+    "note": 1_000,
+    "decision": 500,
+    "reason": 5_000,
+    "sent_to": 200,
+    "text": 300,
+}
+FUTURE_GRACE = timedelta(minutes=10)
+
+# C0 and C1 controls except tab and newline, and the bidirectional overrides that can make text read
+# differently from how it was written.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_DATA_URI = re.compile(r"data:(image|video)/", re.I)
+_LONG_RUN = re.compile(r"[A-Za-z0-9+/=]{1000,}")
+
+
+def looks_like_imagery(text: str) -> bool:
+    """A data URI, or a long base64 run (mixed case and digits, as encoded pictures are)."""
+    if _DATA_URI.search(text):
+        return True
+    return any(
+        re.search(r"[A-Z]", run) and re.search(r"[a-z]", run) and re.search(r"[0-9]", run)
+        for run in _LONG_RUN.findall(text)
+    )
+
+
+class ValidationError(ValueError):
+    """One or more fields are wrong. `errors` maps a field (e.g. 'pupils[0].name') to a message."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{name}: {message}" for name, message in self.errors.items()))
+
+
+def clean_text(value: str) -> str:
+    """Line endings made plain, control characters removed. Nothing else changes."""
+    return _UNSAFE.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _label_list(vocabulary: dict[str, str]) -> str:
+    return ", ".join(key or '""' for key in vocabulary)
+
+
+@dataclass
+class Pupil:
+    name: str = ""
+    year_group: str = ""
+    role: str = "harmed"
+    date_of_birth: str = ""  # ISO date, optional: gives the retention review date
+
+
+@dataclass
+class Referral:
+    agency: str = "police_101"
+    at: str = ""
+    reference: str = ""
+    note: str = ""
+
+
+@dataclass
+class Decision:
+    decision: str = ""
+    reason: str = ""
+    at: str = ""
+    by: str = ""
+
+
+@dataclass
+class Transfer:
+    sent_to: str = ""
+    sent_at: str = ""  # ISO date
+    acknowledged_at: str = ""  # ISO date, empty until the new school confirms receipt
+    note: str = ""
+
+
+@dataclass
+class ChecklistItem:
+    id: str = ""
+    text: str = ""
+    state: str = "todo"
+    at: str = ""
+    by: str = ""
+    note: str = ""
+    source: str = ""  # "document#section" of the guidance it comes from
+
+
+NESTED = {"pupils": Pupil, "referrals": Referral, "decisions": Decision, "transfers": Transfer, "checklist": ChecklistItem}
+
+
+@dataclass
+class Incident:
+    id: str = ""
+    summary: str = ""
+    details: str = ""
+    category: str = "harmful_content"
+    scope: str = "reported_here"
+    status: str = "open"
+    concern_at: str = ""
+    created_at: str = ""
+    created_by: str = ""
+    updated_at: str = ""
+    updated_by: str = ""
+    pupils: list[Pupil] = field(default_factory=list)
+    referral_check: dict[str, str] = field(default_factory=dict)
+    referral_decision: str = ""
+    referral_rationale: str = ""
+    referrals: list[Referral] = field(default_factory=list)
+    parents_informed: str = "not_yet"
+    parents_note: str = ""
+    follow_up: str = ""
+    actions: str = ""
+    decisions: list[Decision] = field(default_factory=list)
+    outcome: str = ""
+    transfers: list[Transfer] = field(default_factory=list)
+    checklist: list[ChecklistItem] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    rev: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Incident:
+        """Build from stored or imported data. Unknown fields and wrong shapes are errors naming the field."""
+        errors: dict[str, str] = {}
+        known = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in known:
+                errors[key] = "is not a field of an incident"
+            elif key in NESTED:
+                values[key] = _nested_list(key, value, NESTED[key], errors)
+            elif key == "history":
+                if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
+                    errors[key] = "must be a list of entries"
+                else:
+                    values[key] = [dict(e) for e in value]
+            elif key == "referral_check":
+                if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                    errors[key] = "must map each question to yes or no"
+                else:
+                    values[key] = dict(value)
+            elif key == "rev":
+                if not isinstance(value, int) or isinstance(value, bool):
+                    errors[key] = "must be a whole number"
+                else:
+                    values[key] = value
+            elif value is None:
+                continue
+            elif key == "parents_informed" and isinstance(value, bool):
+                values[key] = "yes" if value else "not_yet"
+            elif not isinstance(value, str):
+                errors[key] = "must be text"
+            else:
+                values[key] = value
+        if errors:
+            raise ValidationError(errors)
+        return cls(**values)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == "closed"
+
+    def checklist_progress(self) -> tuple[int, int]:
+        """(finished, total): not-applicable items count as finished, because a reason was recorded."""
+        finished = sum(1 for item in self.checklist if item.state != "todo")
+        return finished, len(self.checklist)
+
+    def refer_now(self) -> bool:
+        return any(answer == "yes" for answer in self.referral_check.values())
+
+
+def _nested_list(key: str, value: Any, kind: type, errors: dict[str, str]) -> list[Any]:
+    if not isinstance(value, list):
+        errors[key] = "must be a list"
+        return []
+    known = {f.name for f in fields(kind)}
+    items = []
+    for index, entry in enumerate(value):
+        where = f"{key}[{index}]"
+        if not isinstance(entry, dict):
+            errors[where] = "must be a set of fields"
+            continue
+        for name, item in entry.items():
+            if name not in known:
+                errors[f"{where}.{name}"] = "is not a field here"
+            elif item is not None and not isinstance(item, str):
+                errors[f"{where}.{name}"] = "must be text"
+        items.append(kind(**{k: v for k, v in entry.items() if k in known and v is not None}))
+    return items
+
+
+def clean_incident(incident: Incident) -> Incident:
+    """The same incident with control characters removed from every piece of text."""
+    data = incident.to_dict()
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, str):
+            return clean_text(value)
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        if isinstance(value, dict):
+            return {k: scrub(v) for k, v in value.items()}
+        return value
+
+    history = data.pop("history")
+    cleaned = {key: scrub(value) for key, value in data.items()}
+    return Incident.from_dict({**cleaned, "history": history})
+
+
+def _check_text(errors: dict[str, str], where: str, value: str, limit: int, label: str) -> None:
+    if len(value) > limit:
+        errors[where] = (
+            f"{label} is {len(value):,} characters; the most is {limit:,}. Shorten it (nothing was cut)"
+        )
+    elif looks_like_imagery(value):
+        errors[where] = (
+            "This looks like an image or video pasted as text. kentsafe never stores the imagery: "
+            "describe it in words instead"
+        )
+
+
+def _check_choice(errors: dict[str, str], where: str, value: str, vocabulary: dict[str, str]) -> None:
+    if value not in vocabulary:
+        errors[where] = f"'{value}' is not one of: {_label_list(vocabulary)}"
+
+
+def _check_moment(errors: dict[str, str], where: str, value: str, now: datetime, label: str) -> None:
+    try:
+        moment = from_iso(value)
+    except (ValueError, TypeError):
+        errors[where] = f"{label} '{value}' is not a date and time (ISO 8601, e.g. 2026-11-28T14:30:00+00:00)"
+        return
+    if moment > now + FUTURE_GRACE:
+        errors[where] = f"{label} is in the future"
+
+
+def _check_day(errors: dict[str, str], where: str, value: str, now: datetime, label: str) -> None:
+    try:
+        day = parse_date(value, now)
+    except DateError as problem:
+        errors[where] = str(problem)
+        return
+    if day > now.date():
+        errors[where] = f"{label} is in the future"
+
+
+def validate(incident: Incident, now: datetime | None = None) -> None:
+    """Raise ValidationError listing every problem, or return if the record can be saved."""
+    now = now or now_local()
+    errors: dict[str, str] = {}
+    summary = incident.summary
+    if not summary.strip():
+        errors["summary"] = "A summary is needed: one line saying what the concern is"
+    elif "\n" in summary:
+        errors["summary"] = "The summary is one line: put the rest in Details"
+    else:
+        _check_text(errors, "summary", summary, LIMITS["summary"], "The summary")
+    for name in ("details", "follow_up", "actions", "outcome", "referral_rationale", "parents_note"):
+        _check_text(errors, name, getattr(incident, name), LIMITS[name], name.replace("_", " ").capitalize())
+    _check_choice(errors, "category", incident.category, CATEGORIES)
+    _check_choice(errors, "scope", incident.scope, SCOPES)
+    _check_choice(errors, "status", incident.status, STATUSES)
+    _check_choice(errors, "referral_decision", incident.referral_decision, REFERRAL_DECISIONS)
+    _check_choice(errors, "parents_informed", incident.parents_informed, PARENTS_INFORMED)
+    if not incident.concern_at:
+        errors["concern_at"] = "Say when the concern arose"
+    else:
+        _check_moment(errors, "concern_at", incident.concern_at, now, "When the concern arose")
+    for question, answer in incident.referral_check.items():
+        _check_choice(errors, f"referral_check.{question}", answer, ANSWERS)
+    if incident.referral_decision == "not_referred" and not incident.referral_rationale.strip():
+        errors["referral_rationale"] = "Write why you decided not to refer: the record must show the reason"
+    if incident.parents_informed == "no" and not incident.parents_note.strip():
+        errors["parents_note"] = "Say why parents were not told"
+    if incident.status == "closed" and not incident.outcome.strip():
+        errors["outcome"] = "Write the outcome before closing"
+    for i, pupil in enumerate(incident.pupils):
+        where = f"pupils[{i}]"
+        if not pupil.name.strip():
+            errors[f"{where}.name"] = "Give the pupil's name (or remove the row)"
+        _check_text(errors, f"{where}.name", pupil.name, LIMITS["name"], "The name")
+        _check_text(errors, f"{where}.year_group", pupil.year_group, LIMITS["year_group"], "The year group")
+        _check_choice(errors, f"{where}.role", pupil.role, PUPIL_ROLES)
+        if pupil.date_of_birth:
+            _check_day(errors, f"{where}.date_of_birth", pupil.date_of_birth, now, "The date of birth")
+    for i, referral in enumerate(incident.referrals):
+        where = f"referrals[{i}]"
+        _check_choice(errors, f"{where}.agency", referral.agency, AGENCIES)
+        if referral.at:
+            _check_moment(errors, f"{where}.at", referral.at, now, "When it was referred")
+        _check_text(errors, f"{where}.reference", referral.reference, LIMITS["reference"], "The reference")
+        _check_text(errors, f"{where}.note", referral.note, LIMITS["note"], "The note")
+    for i, decision in enumerate(incident.decisions):
+        where = f"decisions[{i}]"
+        if not decision.decision.strip():
+            errors[f"{where}.decision"] = "Say what was decided"
+        if not decision.reason.strip():
+            errors[f"{where}.reason"] = "Every decision needs its reason"
+        _check_text(errors, f"{where}.decision", decision.decision, LIMITS["decision"], "The decision")
+        _check_text(errors, f"{where}.reason", decision.reason, LIMITS["reason"], "The reason")
+    for i, transfer in enumerate(incident.transfers):
+        where = f"transfers[{i}]"
+        if not transfer.sent_to.strip():
+            errors[f"{where}.sent_to"] = "Say which school or agency the file went to"
+        _check_text(errors, f"{where}.sent_to", transfer.sent_to, LIMITS["sent_to"], "The name")
+        for name, label in (("sent_at", "The date sent"), ("acknowledged_at", "The date acknowledged")):
+            if getattr(transfer, name):
+                _check_day(errors, f"{where}.{name}", getattr(transfer, name), now, label)
+        if transfer.acknowledged_at and not transfer.sent_at:
+            errors[f"{where}.sent_at"] = "Give the date it was sent"
+    seen: set[str] = set()
+    for i, item in enumerate(incident.checklist):
+        where = f"checklist[{i}]"
+        if not item.id or item.id in seen:
+            errors[f"{where}.id"] = "Each checklist item needs its own id"
+        seen.add(item.id)
+        _check_choice(errors, f"{where}.state", item.state, CHECK_STATES)
+        _check_text(errors, f"{where}.note", item.note, LIMITS["note"], "The note")
+        if item.state == "not_applicable" and not item.note.strip():
+            errors[f"{where}.note"] = "Say why this item does not apply"
+    if errors:
+        raise ValidationError(errors)
+
+
+def check_transition(old: str, new: str) -> str | None:
+    """None if a record may move from status old to new, else why not."""
+    if old == new or new in TRANSITIONS.get(old, set()):
+        return None
+    return f"A {STATUSES.get(old, old).lower()} record can't move to {STATUSES.get(new, new).lower()}"

@@ -1,0 +1,670 @@
+"""The incident store: one TinyDB JSON file that several DSLs share, that never breaks and never forgets.
+
+Document layout (TinyDB tables in one JSON file)
+------------------------------------------------
+::
+
+    {
+      "_meta":     {"1": {"write_id": "<random, changes on every save>", "schema": 1, "app": "kentsafe",
+                          "created_at": "...", "sequences": {"2026": 17},
+                          "chain": {"seq": 340, "head": "<sha256 of the newest history entry>"}}},
+      "incidents": {"1": {<the record exactly as `kentsafe show --json` prints it>}, "2": {...}},
+      "settings":  {"1": {"school_name": "...", "dsl_name": "...", "updated_at": "...", "updated_by": "..."}}
+    }
+
+- A record's TinyDB document id is internal; people use its ``id`` (``YYYY-NNNN``: year of creation and a
+  sequence from ``_meta.sequences``, allocated under the lock, so never repeated and never reused).
+- ``rev`` is the number of history entries. An edit is made against the ``rev`` it was opened at; a save
+  finding a newer ``rev`` is a conflict (see `ConflictError`), never an overwrite.
+- History and its hash chain: see `kentsafe_tui.history`.
+
+Concurrency: every change is one transaction under an exclusive lock on ``<file>.lock``; inside it the file is
+re-read if another process changed it, the change is applied to the newest data, and the file is replaced
+atomically. Reads take no lock: a reader sees the old file or the new one, whole.
+
+Nothing is ever deleted. Closing a record keeps it; an amendment adds to the history beside the original.
+"""
+
+from __future__ import annotations
+
+import copy
+import getpass
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import filelock
+from tinydb import TinyDB
+from tinydb.table import Document
+
+from . import history
+from .dates import describe, now_local, sort_key, to_iso
+from .fileio import ensure_folder, exposure, remove_stale_temps
+from .model import (
+    CATEGORIES,
+    NESTED,
+    ChecklistItem,
+    Incident,
+    ValidationError,
+    check_transition,
+    clean_incident,
+    clean_text,
+    validate,
+)
+from .storage import (
+    META_ID,
+    META_TABLE,
+    SCHEMA_VERSION,
+    AtomicJSONStorage,
+    CorruptDatabase,
+    NewerSchema,
+    StoreError,
+)
+from .fileio import WriteFailed
+
+__all__ = [
+    "Store",
+    "Summary",
+    "StoreError",
+    "CorruptDatabase",
+    "NewerSchema",
+    "StoreBusy",
+    "SaveFailed",
+    "ConflictError",
+    "NotFound",
+    "ImportRefused",
+    "SETTINGS",
+    "ID_PATTERN",
+    "login_name",
+]
+
+ID_PATTERN = re.compile(r"^(\d{4})-(\d{4,})$")
+INCIDENTS = "incidents"
+SETTINGS_TABLE = "settings"
+SETTINGS = {
+    "school_name": "the school's name, as it goes on letters",
+    "dsl_name": "the Designated Safeguarding Lead's name",
+    "dsl_phone": "the DSL's phone number",
+    "dsl_email": "the DSL's email address",
+    "headteacher_name": "the headteacher's name",
+    "open_days_warning": "days after which an open incident is flagged (default 14)",
+}
+ChecklistSource = Callable[[str, str, bool], list[ChecklistItem]]
+
+
+class StoreBusy(StoreError):
+    pass
+
+
+class SaveFailed(StoreError):
+    """The file could not be written. The file on disk is the last good save; the caller still has the change."""
+
+
+class NotFound(StoreError):
+    pass
+
+
+class ImportRefused(StoreError):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"nothing was imported: {len(problems)} problem(s): " + "; ".join(problems[:5]))
+
+
+class ConflictError(StoreError):
+    """Someone else changed the record since it was opened. Carries their entries and the newest version."""
+
+    def __init__(self, incident_id: str, theirs: list[dict[str, Any]], latest: Incident):
+        self.incident_id = incident_id
+        self.theirs = theirs
+        self.latest = latest
+        last = theirs[-1]
+        fields = sorted({key.split(".")[0] for entry in theirs for key in entry.get("changes", {})})
+        super().__init__(
+            f"{incident_id} was changed by {last.get('by')} at {describe(last.get('at'))} since you opened it "
+            f"({', '.join(fields)}); nothing was saved"
+        )
+
+
+def login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the incident list needs of a record, without building the whole record."""
+
+    id: str
+    rev: int
+    concern_at: str
+    status: str
+    category: str
+    summary: str
+    pupils: tuple[str, ...]
+    updated_at: str
+    done: int
+    total: int
+    order: float
+    text: str  # everything a person typed, case-folded, for "type to filter"
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> Summary:
+        checklist = doc.get("checklist") or []
+        searchable = [
+            doc.get(key, "")
+            for key in ("id", "summary", "details", "follow_up", "actions", "outcome", "referral_rationale",
+                        "parents_note", "category", "status", "created_by", "concern_at")
+        ]
+        for name in NESTED:
+            for entry in doc.get(name) or []:
+                searchable.extend(str(value) for value in entry.values())
+        return cls(
+            id=doc["id"],
+            rev=doc.get("rev", 0),
+            concern_at=doc.get("concern_at", ""),
+            status=doc.get("status", ""),
+            category=doc.get("category", ""),
+            summary=doc.get("summary", ""),
+            pupils=tuple(p.get("name", "") for p in doc.get("pupils") or []),
+            updated_at=doc.get("updated_at", ""),
+            done=sum(1 for item in checklist if item.get("state") != "todo"),
+            total=len(checklist),
+            order=sort_key(doc.get("concern_at")),
+            text="\n".join(searchable).casefold(),
+        )
+
+    def matches(self, words: list[str]) -> bool:
+        return all(word in self.text for word in words)
+
+
+def merge_checklist(existing: list[ChecklistItem], wanted: list[ChecklistItem]) -> list[ChecklistItem]:
+    """The playbook's items for the record as it now is, keeping every item someone has already acted on."""
+    kept = {item.id: item for item in existing}
+    merged = [kept.pop(item.id, item) for item in wanted]
+    merged += [item for item in existing if item.id in kept and (item.state != "todo" or item.note)]
+    return merged
+
+
+def _overlaps(changes: dict[str, Any], entries: list[dict[str, Any]]) -> bool:
+    theirs = {key for entry in entries for key in entry.get("changes", {})}
+    for key in changes:
+        for other in theirs:
+            if key == other or key.startswith(other + ".") or other.startswith(key + "."):
+                return True
+    return False
+
+
+def _infer_action(delta: dict[str, list[Any]]) -> str:
+    if "status" in delta:
+        old, new = delta["status"]
+        return "close" if new == "closed" else "reopen" if old == "closed" else "status"
+    if all(key.startswith(history.CHECKLIST_PREFIX) for key in delta):
+        return "checklist"
+    return "edit"
+
+
+class Store:
+    """Incidents in one database file. Thread-safe within a process, lock-safe across processes."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        user: str | None = None,
+        *,
+        checklist_for: ChecklistSource | None = None,
+        clock: Callable[[], datetime] = now_local,
+        lock_timeout: float = 15.0,
+    ):
+        self.path = Path(path).expanduser().absolute()
+        login = login_name()
+        self.user = clean_text(user or login).strip()[:100] or login
+        self.login = login if login != self.user else None
+        self._checklist_for = checklist_for or (lambda category, scope, refer: [])
+        self._clock = clock
+        self._lock_timeout = lock_timeout
+        self._mutex = threading.RLock()
+        self._swept = False
+        self._summaries: dict[str, Summary] = {}
+        self._summary_generation = -1
+        self._index: dict[str, str] = {}
+        self._db = TinyDB(str(self.path), storage=AtomicJSONStorage, migrate=self._migrate)
+        self._storage: AtomicJSONStorage = self._db.storage  # type: ignore[assignment]
+        self._incidents = self._db.table(INCIDENTS, cache_size=0)
+        self._meta = self._db.table(META_TABLE, cache_size=0)
+        self._settings = self._db.table(SETTINGS_TABLE, cache_size=0)
+        with self._mutex:
+            self._storage.read()  # a damaged or newer file stops here, with its one-line message
+
+    def close(self) -> None:
+        self._db.close()
+
+    # Reading --------------------------------------------------------------------------------------------
+    def _data(self) -> dict[str, Any]:
+        with self._mutex:
+            data = self._storage.read()
+            if self._summary_generation != self._storage.generation:
+                self._rebuild_caches(data)
+            return data
+
+    def _rebuild_caches(self, data: dict[str, Any]) -> None:
+        old = self._summaries
+        self._summaries, self._index = {}, {}
+        for doc_id, doc in data.get(INCIDENTS, {}).items():
+            cached = old.get(doc["id"])
+            self._summaries[doc["id"]] = cached if cached and cached.rev == doc.get("rev") else Summary.of(doc)
+            self._index[doc["id"]] = doc_id
+        self._summary_generation = self._storage.generation
+
+    def summaries(self, status: str | None = None, search: str | None = None) -> list[Summary]:
+        """Newest concern first. `search` keeps records holding every word, in any field."""
+        with self._mutex:
+            self._data()
+            rows = list(self._summaries.values())
+        if status:
+            rows = [row for row in rows if row.status == status]
+        if search and search.strip():
+            words = search.casefold().split()
+            rows = [row for row in rows if row.matches(words)]
+        rows.sort(key=lambda row: (row.order, row.id), reverse=True)
+        return rows
+
+    def incidents(self, status: str | None = None, search: str | None = None) -> list[Incident]:
+        return [self.get(row.id) for row in self.summaries(status, search)]
+
+    def count(self) -> int:
+        with self._mutex:
+            self._data()
+            return len(self._index)
+
+    def get(self, incident_id: str) -> Incident:
+        with self._mutex:
+            data = self._data()
+            doc_id = self._index.get(incident_id.strip())
+            if doc_id is None:
+                raise NotFound(f"there is no incident {incident_id.strip()!r} in {self.path}")
+            return Incident.from_dict(copy.deepcopy(data[INCIDENTS][doc_id]))
+
+    def settings(self) -> dict[str, str]:
+        with self._mutex:
+            doc = self._data().get(SETTINGS_TABLE, {}).get("1", {})
+            return {key: value for key, value in doc.items() if key in SETTINGS}
+
+    def meta(self) -> dict[str, Any]:
+        with self._mutex:
+            return copy.deepcopy(self._data().get(META_TABLE, {}).get(META_ID, {}))
+
+    # Writing --------------------------------------------------------------------------------------------
+    @contextmanager
+    def _transaction(self) -> Iterator[dict[str, Any]]:
+        with self._mutex:
+            try:
+                ensure_folder(self.path.parent)
+            except OSError as problem:
+                raise SaveFailed(f"could not create the folder {self.path.parent}: {problem.strerror}") from None
+            mode = self._lock_mode()
+            lock = filelock.FileLock(str(self.path) + ".lock", timeout=self._lock_timeout, mode=mode)
+            try:
+                lock.acquire()
+            except filelock.Timeout:
+                raise StoreBusy(
+                    f"the database is busy: another kentsafe has held its lock for {self._lock_timeout:.0f} s; "
+                    "try again in a moment (nothing was lost)"
+                ) from None
+            except OSError as problem:
+                raise SaveFailed(f"could not lock {self.path}: {problem.strerror}") from None
+            try:
+                if not self._swept:
+                    remove_stale_temps(self.path)
+                    self._swept = True
+                self._storage.begin()
+                try:
+                    data = self._storage.read()
+                    yield data
+                    self._storage.commit()
+                except WriteFailed as problem:
+                    raise SaveFailed(
+                        f"{problem}. Nothing was lost: the file still holds the last good save and your change is "
+                        "still here, so you can save again once that is fixed"
+                    ) from None
+                except BaseException:
+                    self._storage.rollback()
+                    raise
+            finally:
+                lock.release()
+                self._summary_generation = -1
+
+    def _lock_mode(self) -> int:
+        try:
+            return os.stat(self.path).st_mode & 0o666
+        except FileNotFoundError:
+            from .fileio import mode_for
+
+            return mode_for(self.path)[0]
+
+    def _meta_doc(self, data: dict[str, Any]) -> dict[str, Any]:
+        meta = data.get(META_TABLE, {}).get(META_ID)
+        if meta is None:
+            meta = {
+                "schema": SCHEMA_VERSION,
+                "app": "kentsafe",
+                "created_at": to_iso(self._clock()),
+                "sequences": {},
+                "chain": {"seq": 0, "head": history.GENESIS},
+            }
+        return copy.deepcopy(meta)
+
+    def _entry(self, action: str, changes: dict[str, Any], at: str, note: str | None = None) -> dict[str, Any]:
+        entry: dict[str, Any] = {"at": at, "by": self.user, "action": action, "changes": changes}
+        if self.login:
+            entry["login"] = self.login
+        if note:
+            entry["note"] = note
+        return entry
+
+    def _write_record(
+        self, data: dict[str, Any], meta: dict[str, Any], doc_id: int, content: dict[str, Any],
+        past: list[dict[str, Any]], entries: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Seal the new entries into the chain and store the record with them."""
+        chained = list(past)
+        for entry in entries:
+            seq = meta["chain"]["seq"] + 1
+            sealed = history.seal(entry, content["id"], seq, meta["chain"]["head"])
+            meta["chain"] = {"seq": seq, "head": sealed["hash"]}
+            chained.append(sealed)
+        record = {
+            **content,
+            "updated_at": chained[-1]["at"],
+            "updated_by": chained[-1]["by"],
+            "history": chained,
+            "rev": len(chained),
+        }
+        self._incidents.upsert(Document(record, doc_id=doc_id))
+        self._meta.upsert(Document(meta, doc_id=int(META_ID)))
+        return record
+
+    def _next_doc_id(self, data: dict[str, Any]) -> int:
+        return max((int(key) for key in data.get(INCIDENTS, {})), default=0) + 1
+
+    def _allocate_id(self, meta: dict[str, Any], data: dict[str, Any], when: datetime) -> str:
+        year = str(when.year)
+        taken = [
+            int(match.group(2))
+            for doc in data.get(INCIDENTS, {}).values()
+            if (match := ID_PATTERN.match(doc.get("id", ""))) and match.group(1) == year
+        ] if not meta["sequences"].get(year) else []
+        number = max([meta["sequences"].get(year, 0), *taken]) + 1
+        meta["sequences"][year] = number
+        return f"{year}-{number:04d}"
+
+    def checklist_for(self, category: str, scope: str, refer: bool = False) -> list[ChecklistItem]:
+        return [copy.copy(item) for item in self._checklist_for(category, scope, refer)]
+
+    def new_incident(self) -> Incident:
+        """An unsaved incident as SPEC starts one: open, reported here, concern now, with its playbook."""
+        incident = Incident(concern_at=to_iso(self._clock()))
+        incident.checklist = self.checklist_for(incident.category, incident.scope, False)
+        return incident
+
+    def _prepare(self, incident: Incident, now: datetime) -> Incident:
+        prepared = clean_incident(incident)
+        if not prepared.concern_at:
+            prepared.concern_at = to_iso(now)
+        validate(prepared, now)
+        return prepared
+
+    def create(self, incident: Incident) -> Incident:
+        """Save a new incident; it gets its id, its playbook's checklist if it has none, and its first entry."""
+        now = self._clock()
+        draft = self._prepare(incident, now)
+        if not draft.checklist:
+            draft.checklist = self.checklist_for(draft.category, draft.scope, draft.refer_now())
+        at = to_iso(now)
+        with self._transaction() as data:
+            meta = self._meta_doc(data)
+            draft.id = self._allocate_id(meta, data, now)
+            draft.created_at, draft.created_by = at, self.user
+            content = history.content_of(draft.to_dict())
+            entry = self._entry("create", {key: [None, value] for key, value in content.items()}, at)
+            record = self._write_record(data, meta, self._next_doc_id(data), content, [], [entry])
+        return Incident.from_dict(copy.deepcopy(record))
+
+    def save(self, edited: Incident, base: Incident, *, amend: bool = False) -> Incident:
+        """Save what changed between `base` (as it was opened) and `edited`.
+
+        If someone else saved the record since `base`, this raises ConflictError, unless `amend`: then the
+        changes are added on top of theirs as an amendment, and both versions stay in the history.
+        """
+        changes = {key: new for key, (_, new) in history.diff(base.to_dict(), edited.to_dict()).items()}
+        if not changes:
+            return self.get(base.id)
+        return self._change(base.id, changes, base.rev, action="amend" if amend else None, force=amend)
+
+    def set_item(
+        self, incident_id: str, item_id: str, state: str, note: str | None = None, *, base_rev: int | None = None
+    ) -> Incident:
+        """Tick, untick or mark an item not applicable (or change its note), recording who and when.
+
+        Applied to the newest version; it is a conflict only when someone changed the same item since
+        `base_rev`.
+        """
+
+        def build(current: dict[str, Any], at: str) -> dict[str, Any]:
+            for item in current.get("checklist", []):
+                if item["id"] == item_id:
+                    updated = dict(item, note=item["note"] if note is None else note)
+                    if state != item["state"]:
+                        updated.update(state=state, at=at, by=self.user)
+                    return {history.CHECKLIST_PREFIX + item_id: updated}
+            raise NotFound(f"{incident_id} has no checklist item {item_id!r}")
+
+        return self._change(incident_id, build, base_rev, overlap_only=True)
+
+    def _change(
+        self,
+        incident_id: str,
+        changes: dict[str, Any] | Callable[[dict[str, Any], str], dict[str, Any]],
+        base_rev: int | None,
+        *,
+        action: str | None = None,
+        force: bool = False,
+        overlap_only: bool = False,
+    ) -> Incident:
+        now = self._clock()
+        at = to_iso(now)
+        with self._transaction() as data:
+            self._rebuild_caches(data)
+            doc_id = self._index.get(incident_id)
+            if doc_id is None:
+                raise NotFound(f"there is no incident {incident_id!r} in {self.path}")
+            current = data[INCIDENTS][doc_id]
+            wanted = changes(current, at) if callable(changes) else changes
+            since = current["history"][base_rev:] if base_rev is not None else []
+            if since and not force and not (overlap_only and not _overlaps(wanted, since)):
+                raise ConflictError(incident_id, copy.deepcopy(since), Incident.from_dict(copy.deepcopy(current)))
+            proposed = copy.deepcopy(history.content_of(current))
+            history.apply(proposed, {key: [None, value] for key, value in wanted.items()})
+            problem = check_transition(current["status"], proposed.get("status", ""))
+            if problem:
+                raise ValidationError({"status": problem})
+            incident = self._prepare(Incident.from_dict(proposed), now)
+            if any(key in wanted for key in ("category", "scope", "referral_check")):
+                wanted_items = self.checklist_for(incident.category, incident.scope, incident.refer_now())
+                incident.checklist = merge_checklist(incident.checklist, wanted_items)
+            content = history.content_of(incident.to_dict())
+            delta = history.diff(current, content)
+            if not delta:
+                return Incident.from_dict(copy.deepcopy(current))
+            entry = self._entry(action or _infer_action(delta), delta, at)
+            meta = self._meta_doc(data)
+            record = self._write_record(data, meta, int(doc_id), content, current["history"], [entry])
+        return Incident.from_dict(copy.deepcopy(record))
+
+    def set_setting(self, key: str, value: str) -> None:
+        if key not in SETTINGS:
+            raise ValidationError({key: f"is not a setting; the settings are {', '.join(SETTINGS)}"})
+        value = clean_text(value).strip()
+        if "\n" in value or len(value) > 200:
+            raise ValidationError({key: "a setting is one line of at most 200 characters"})
+        if key == "open_days_warning" and value and not (value.isdigit() and 0 < int(value) <= 3650):
+            raise ValidationError({key: "give a number of days, for example 14"})
+        with self._transaction() as data:
+            current = dict(data.get(SETTINGS_TABLE, {}).get("1", {}))
+            current.update({key: value, "updated_at": to_iso(self._clock()), "updated_by": self.user})
+            self._settings.upsert(Document(current, doc_id=1))
+            self._meta.upsert(Document(self._meta_doc(data), doc_id=int(META_ID)))
+
+    # Import ---------------------------------------------------------------------------------------------
+    def import_records(self, records: Any, source: str = "a file") -> list[str]:
+        """Add records (the shape `list --json` prints) as new incidents, all or none. Returns the new ids."""
+        if not isinstance(records, list):
+            raise ImportRefused(["the file must hold a JSON array of incidents"])
+        now = self._clock()
+        at = to_iso(now)
+        prepared: list[tuple[Incident, list[dict[str, Any]], str]] = []
+        problems: list[str] = []
+        for number, data in enumerate(records, start=1):
+            try:
+                prepared.append(self._prepare_import(data, now))
+            except ValidationError as problem:
+                problems += [f"record {number}: {field}: {message}" for field, message in problem.errors.items()]
+        if problems:
+            raise ImportRefused(problems)
+        ids: list[str] = []
+        with self._transaction() as data:
+            meta = self._meta_doc(data)
+            for incident, carried, original_id in prepared:
+                incident.id = self._allocate_id(meta, data, now)
+                incident.created_at = incident.created_at or at
+                incident.created_by = incident.created_by or self.user
+                content = history.content_of(incident.to_dict())
+                past = history.replay(carried)
+                note = f"imported from {source}" + (f", where it was {original_id}" if original_id else "")
+                entries = [*carried, self._entry("import", history.diff(past, content), at, note)]
+                self._write_record(data, meta, self._next_doc_id(data), content, [], entries)
+                ids.append(incident.id)
+        return ids
+
+    def _prepare_import(self, data: Any, now: datetime) -> tuple[Incident, list[dict[str, Any]], str]:
+        if not isinstance(data, dict):
+            raise ValidationError({"record": "must be a set of fields (a JSON object)"})
+        data = dict(data)
+        original_id = str(data.pop("id", "") or "")
+        carried_raw = data.pop("history", None) or []
+        for derived in ("rev", "updated_at", "updated_by"):
+            data.pop(derived, None)
+        known = {name for name in Incident.__dataclass_fields__ if name not in history.DERIVED}
+        errors = {key: "is not a field of an incident" for key in data if key not in known}
+        try:
+            incident = Incident.from_dict({key: value for key, value in data.items() if key in known})
+        except ValidationError as problem:
+            raise ValidationError({**errors, **problem.errors}) from None
+        if "concern_at" not in data:
+            incident.concern_at = incident.created_at or ""
+        try:
+            prepared = self._prepare(incident, now)
+        except ValidationError as problem:
+            errors.update(problem.errors)
+        if errors:
+            raise ValidationError(errors)
+        if "checklist" not in data:
+            prepared.checklist = self.checklist_for(prepared.category, prepared.scope, prepared.refer_now())
+        carried = []
+        for position, entry in enumerate(carried_raw):
+            if not (isinstance(entry, dict) and isinstance(entry.get("changes", {}), dict)
+                    and all(isinstance(entry.get(key, ""), str) for key in ("at", "by", "action"))):
+                raise ValidationError({f"history[{position}]": "must have at, by, action and changes"})
+            kept = {key: entry[key] for key in ("at", "by", "action", "changes", "login", "note") if key in entry}
+            kept.setdefault("changes", {})
+            carried.append(kept)
+        try:
+            history.replay(carried)
+        except (KeyError, TypeError, ValueError) as problem:
+            raise ValidationError({"history": f"cannot be replayed ({problem})"}) from None
+        return prepared, carried, original_id
+
+    # Checks ---------------------------------------------------------------------------------------------
+    def verify(self) -> list[str]:
+        """Everything wrong with the database, one line each; empty when all is well."""
+        problems: list[str] = []
+        leak = exposure(self.path)
+        if leak:
+            problems.append(leak)
+        data = self._data()
+        if self._storage.migrated_from is not None:
+            problems.append(
+                f"the file has schema {self._storage.migrated_from}; it is migrated (with a backup) at the next save"
+            )
+        records = list(data.get(INCIDENTS, {}).values())
+        seen: set[str] = set()
+        meta = data.get(META_TABLE, {}).get(META_ID, {})
+        sequences = meta.get("sequences", {})
+        for record in records:
+            incident_id = record.get("id", "?")
+            match = ID_PATTERN.match(str(incident_id))
+            if not match:
+                problems.append(f"{incident_id}: not a valid reference (YYYY-NNNN)")
+            elif int(match.group(2)) > int(sequences.get(match.group(1), 0)):
+                problems.append(f"{incident_id}: beyond the database's sequence for {match.group(1)}")
+            if incident_id in seen:
+                problems.append(f"{incident_id}: appears twice")
+            seen.add(incident_id)
+            try:
+                validate(Incident.from_dict(record), self._clock())
+            except ValidationError as problem:
+                problems += [f"{incident_id}: {field}: {message}" for field, message in problem.errors.items()]
+        problems += history.verify_chain(records, meta.get("chain", {"seq": 0, "head": history.GENESIS}))
+        return problems
+
+    def chain_head(self) -> dict[str, Any]:
+        return dict(self.meta().get("chain", {"seq": 0, "head": history.GENESIS}))
+
+    # Migration ------------------------------------------------------------------------------------------
+    def _migrate(self, data: dict[str, Any], version: int) -> dict[str, Any]:
+        """Bring an older file's data up to SCHEMA_VERSION, in memory. The file is backed up before it is
+        first written (see AtomicJSONStorage)."""
+        if version == 0:
+            return self._migrate_0(data)
+        raise CorruptDatabase(f"{self.path} has schema {version}, which kentsafe cannot migrate")
+
+    def _migrate_0(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Schema 0: a plain TinyDB file of incident documents with no history chain."""
+        at = to_iso(self._clock())
+        meta = self._meta_doc({})
+        migrated: dict[str, Any] = {INCIDENTS: {}}
+        for doc_id, doc in sorted(data.get(INCIDENTS, {}).items(), key=lambda item: int(item[0])):
+            fields = {k: v for k, v in doc.items() if k not in history.DERIVED}
+            try:
+                incident = Incident.from_dict(fields)
+            except ValidationError as problem:
+                raise CorruptDatabase(f"{self.path}: record {doc_id} cannot be migrated ({problem})") from None
+            when = datetime.fromisoformat(incident.created_at) if incident.created_at else self._clock()
+            if not ID_PATTERN.match(incident.id):
+                incident.id = self._allocate_id(meta, migrated, when)
+            else:
+                year, number = incident.id.split("-")
+                meta["sequences"][year] = max(int(number), meta["sequences"].get(year, 0))
+            incident.created_at = incident.created_at or at
+            incident.created_by = incident.created_by or "unknown (before kentsafe kept history)"
+            content = history.content_of(incident.to_dict())
+            entry = self._entry("migrate", {k: [None, v] for k, v in content.items()}, at,
+                                "recorded when the database was upgraded to schema 1")
+            seq = meta["chain"]["seq"] + 1
+            sealed = history.seal(entry, incident.id, seq, meta["chain"]["head"])
+            meta["chain"] = {"seq": seq, "head": sealed["hash"]}
+            migrated[INCIDENTS][doc_id] = {**content, "updated_at": at, "updated_by": self.user,
+                                           "history": [sealed], "rev": 1}
+        return {META_TABLE: {META_ID: meta}, **migrated, **{k: v for k, v in data.items()
+                                                          if k not in (INCIDENTS, META_TABLE)}}
+
+
+def known_category(category: str) -> bool:
+    return category in CATEGORIES

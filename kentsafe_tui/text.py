@@ -1,0 +1,19 @@
+"""Text that came from a person, made safe to print to a terminal.
+
+Records are cleaned when saved, but anything printed (names, summaries, file contents, error messages that
+quote them) goes through here too, so an escape sequence can never reach the terminal.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_line(text: str, keep_newlines: bool = False) -> str:
+    """Control characters removed; newlines and tabs become spaces unless `keep_newlines`."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not keep_newlines:
+        text = text.replace("\n", " ").replace("\t", " ")
+    return _CONTROL.sub("", text)
