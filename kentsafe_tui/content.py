@@ -267,7 +267,7 @@ class Document:
 def _read_document(path: Path) -> Document:
     slug = path.stem
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (as some Windows editors save) is not text
     except (OSError, UnicodeDecodeError) as problem:
         return Document(slug, path, {}, "", 0, [f"{path.name}: cannot be read ({problem})"])
     lines = text.splitlines()
@@ -280,8 +280,14 @@ def _read_document(path: Path) -> Document:
     try:
         meta = tomllib.loads("\n".join(lines[1:end]))
     except tomllib.TOMLDecodeError as problem:
+        # tomllib counts lines from the first line after +++: name the line of the file, as other messages do.
+        message, where = str(problem), re.search(r"\s*\(at line (\d+), column (\d+)\)", str(problem))
+        prefix = path.name
+        if where:
+            prefix = f"{path.name}:{int(where.group(1)) + 1}"
+            message = f"{message[:where.start()]} (column {where.group(2)})"
         return Document(slug, path, {}, "\n".join(lines[end + 1:]), end + 1,
-                        [f"{path.name}: bad front matter: {problem}"])
+                        [f"{prefix}: bad front matter: {message}"])
     return Document(slug, path, meta, "\n".join(lines[end + 1:]), end + 1)
 
 

@@ -44,10 +44,9 @@ from tinydb import TinyDB
 from tinydb.table import Document
 
 from . import history
-from .dates import describe, now_local, sort_key, to_iso
+from .dates import DateError, describe, now_local, parse_date, sort_key, to_iso
 from .fileio import ensure_folder, exposure, remove_stale_temps
 from .model import (
-    CATEGORIES,
     NESTED,
     ChecklistItem,
     Incident,
@@ -418,6 +417,12 @@ class Store:
         prepared = clean_incident(incident)
         if not prepared.concern_at:
             prepared.concern_at = to_iso(now)
+        # Calendar dates are kept as ISO dates: "yesterday" must not mean a different day next week.
+        for pupil in prepared.pupils:
+            pupil.date_of_birth = _iso_day(pupil.date_of_birth, now)
+        for transfer in prepared.transfers:
+            transfer.sent_at = _iso_day(transfer.sent_at, now)
+            transfer.acknowledged_at = _iso_day(transfer.acknowledged_at, now)
         validate(prepared, now)
         return prepared
 
@@ -666,5 +671,11 @@ class Store:
                                                           if k not in (INCIDENTS, META_TABLE)}}
 
 
-def known_category(category: str) -> bool:
-    return category in CATEGORIES
+def _iso_day(value: str, now: datetime) -> str:
+    """A typed calendar date as YYYY-MM-DD; left as it is when it cannot be read, for validation to name."""
+    if not value.strip():
+        return ""
+    try:
+        return parse_date(value, now).isoformat()
+    except DateError:
+        return value

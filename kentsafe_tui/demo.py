@@ -1,0 +1,83 @@
+"""Clearly fictional incidents, for `kentsafe --demo` and for benchmarks. Nothing here is about a real child.
+
+Names are drawn from a short list of invented ones and every summary starts with "DEMO:" so no record made
+here can be mistaken for a real one.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from .content import Library
+from .dates import now_local, to_iso
+from .model import Decision, Incident, Pupil, Referral
+
+FIRST = ["Ash", "Bea", "Cal", "Dee", "Eli", "Fen", "Gus", "Hal", "Ivy", "Jax", "Kit", "Lux", "Max", "Nia", "Oto"]
+LAST = ["Example", "Sample", "Testcase", "Placeholder", "Demo", "Fictional"]
+SITUATIONS = [
+    ("harmful_content", "reported_here", "DEMO: upsetting video forwarded in a Year {y} group chat"),
+    ("harmful_content", "no_direct_impact", "DEMO: national rumours about a video; none reported here yet"),
+    ("nudes", "reported_here", "DEMO: pupil says an image of them was shared without consent"),
+    ("online_bullying", "reported_here", "DEMO: unkind edited photos posted about a Year {y} pupil"),
+    ("online_grooming", "reported_here", "DEMO: pupil reports an adult stranger asking to move to a private app"),
+    ("other_online", "reported_here", "DEMO: pupil worried by a scary challenge video"),
+]
+DETAILS = (
+    "DEMO RECORD, FICTIONAL. A pupil came to their tutor at break and said that a video was being passed around "
+    "in a group chat. The tutor did not look at the phone and brought the pupil to the DSL at once. The pupil "
+    "said they had not asked for it and had not forwarded it. They were upset but calm by the end of the talk. "
+    "Parents were phoned in the afternoon. The device was not viewed; the pupil kept it switched off in their bag. "
+)
+
+
+def fictional_incident(rng: random.Random, library: Library | None, when: datetime) -> Incident:
+    category, scope, summary = rng.choice(SITUATIONS)
+    year = rng.randint(7, 11)
+    pupils = [
+        Pupil(name=f"{rng.choice(FIRST)} {rng.choice(LAST)}", year_group=str(year),
+              role=rng.choice(["received", "harmed", "disclosed", "shared"]))
+        for _ in range(rng.randint(1, 3))
+    ]
+    incident = Incident(
+        summary=summary.format(y=year),
+        details=DETAILS * rng.randint(1, 3),
+        category=category,
+        scope=scope,
+        status=rng.choice(["open", "open", "awaiting_response", "monitoring", "closed"]),
+        concern_at=to_iso(when),
+        pupils=pupils,
+        parents_informed=rng.choice(["yes", "not_yet"]),
+        follow_up="DEMO: spoke with the pupils in a small group with two staff present.",
+        actions="DEMO: reported to CEOP; device kept safe; tutor group talk planned.",
+    )
+    if rng.random() < 0.5:
+        incident.referrals = [Referral(agency="ceop", at=to_iso(when + timedelta(hours=2)), reference="DEMO-REF")]
+        incident.referral_decision = "referred"
+        incident.referral_rationale = "DEMO: content may be illegal; the police must assess it."
+    else:
+        incident.referral_decision = "not_referred"
+        incident.referral_rationale = "DEMO: no child at risk; parents aware; monitoring through tutor."
+    incident.decisions = [Decision(decision="DEMO: talk to tutor groups, not an assembly",
+                                   reason="DEMO: avoids spreading details further", at=to_iso(when), by="Demo DSL")]
+    if incident.status == "closed":
+        incident.outcome = "DEMO: police advised no further action; pupils supported."
+    if library is not None:
+        incident.checklist = library.checklist_for(category, scope, False)
+    return incident
+
+
+def fictional_records(count: int, library: Library | None = None, seed: int = 2017,
+                      now: datetime | None = None) -> list[dict[str, Any]]:
+    """Records in the shape `kentsafe import` takes, concerns spread over the last year."""
+    rng = random.Random(seed)
+    now = now or now_local()
+    records = []
+    for _ in range(count):
+        when = (now - timedelta(minutes=rng.randint(60, 365 * 24 * 60))).replace(second=0)
+        records.append(fictional_incident(rng, library, when).to_dict())
+    for record in records:
+        for key in ("id", "history", "rev", "updated_at", "updated_by", "created_at", "created_by"):
+            record.pop(key, None)
+    return records

@@ -1,0 +1,62 @@
+"""Letters and briefings filled from the content templates, the incident and the school's settings.
+
+A missing setting never leaves a raw placeholder: the text says which setting to set and how.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .content import PLACEHOLDER, Document, Library
+from .dates import from_iso
+from .export import _MD_ALWAYS, md
+from .model import Incident
+from .text import safe_line
+
+SETTING_KEYS = ("school_name", "dsl_name", "dsl_phone", "dsl_email", "headteacher_name")
+
+
+def long_date(moment: datetime) -> str:
+    return f"{moment.day} {moment.strftime('%B %Y')}"
+
+
+def fill(template: Document, incident: Incident | None, settings: dict[str, str], now: datetime) -> tuple[str, list[str]]:
+    """The template's text with every placeholder filled; also the settings that were missing."""
+    values = {key: safe_line(settings.get(key, "")).strip() for key in SETTING_KEYS}
+    values["today"] = long_date(now)
+    if incident is not None:
+        values["concern_date"] = long_date(from_iso(incident.concern_at).astimezone())
+        values["incident_id"] = incident.id
+    missing: list[str] = []
+
+    def replace(match) -> str:
+        key = match.group(1)
+        value = values.get(key, "")
+        if value:
+            if key not in SETTING_KEYS:
+                return value
+            # A setting is text a person typed: escaped so the letter (Markdown) shows it exactly as typed, and
+            # no markup or placeholder in it takes effect. Line-start marks only matter at the start of a line.
+            at_line_start = not match.string[match.string.rfind("\n", 0, match.start()) + 1:match.start()].strip()
+            return md(value) if at_line_start else _MD_ALWAYS.sub(r"\\\1", value)
+        if key in SETTING_KEYS:
+            if key not in missing:
+                missing.append(key)
+            return f"[{key.replace('_', ' ')} not set: kentsafe settings {key} \"...\"]"
+        return f"[{key.replace('_', ' ')} not known here]"
+
+    return PLACEHOLDER.sub(replace, template.display_markdown()).strip() + "\n", missing
+
+
+def parent_letter(library: Library, incident: Incident, settings: dict[str, str], now: datetime) -> tuple[str, list[str]]:
+    template = library.template("parent_letter", incident.scope)
+    if template is None:
+        raise FileNotFoundError(f"no parent letter template for scope {incident.scope} in the content")
+    return fill(template, incident, settings, now)
+
+
+def staff_briefing(library: Library, incident: Incident | None, settings: dict[str, str], now: datetime) -> tuple[str, list[str]]:
+    template = library.template("staff_briefing", incident.scope if incident else "any")
+    if template is None:
+        raise FileNotFoundError("no staff briefing template in the content")
+    return fill(template, incident, settings, now)
