@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from . import __version__, oversight
+from . import __version__
 from .content import Library, builtin_content_dir, check
 from .dates import now_local
 from .model import ValidationError
@@ -114,9 +114,10 @@ def load_library(args: argparse.Namespace) -> Library:
     return Library.default(resolve_content(args))
 
 
-def open_store(args: argparse.Namespace, library: Library | None = None) -> Store:
+def open_store(args: argparse.Namespace, library: Library | None = None, read_now: bool = True) -> Store:
     library = library or load_library(args)
-    return Store(resolve_db(args), user=getattr(args, "user", None), checklist_for=library.checklist_for)
+    return Store(resolve_db(args), user=getattr(args, "user", None), checklist_for=library.checklist_for,
+                 read_now=read_now)
 
 
 def _print(text: str = "") -> None:
@@ -196,6 +197,8 @@ def cmd_chronology(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    from . import oversight
+
     library = load_library(args)
     store = open_store(args, library)
     now = now_local()

@@ -32,8 +32,9 @@ DETAILS = (
 )
 
 
-def fictional_incident(rng: random.Random, library: Library | None, when: datetime) -> Incident:
-    category, scope, summary = rng.choice(SITUATIONS)
+def fictional_incident(rng: random.Random, library: Library | None, when: datetime,
+                       situation: tuple[str, str, str] | None = None) -> Incident:
+    category, scope, summary = situation or rng.choice(SITUATIONS)
     year = rng.randint(7, 11)
     pupils = [
         Pupil(name=f"{rng.choice(FIRST)} {rng.choice(LAST)}", year_group=str(year),
@@ -63,8 +64,13 @@ def fictional_incident(rng: random.Random, library: Library | None, when: dateti
                                    reason="DEMO: avoids spreading details further", at=to_iso(when), by="Demo DSL")]
     if incident.status == "closed":
         incident.outcome = "DEMO: police advised no further action; pupils supported."
+    if category == "nudes":
+        incident.referral_check = {"rq-adult": "no", "rq-coercion": "no", "rq-unusual-or-violent": "no",
+                                   "rq-under-13": "no", "rq-immediate-risk": rng.choice(["no", "yes"])}
     if library is not None:
-        incident.checklist = library.checklist_for(category, scope, False)
+        incident.checklist = library.checklist_for(category, scope, incident.refer_now())
+        for item in incident.checklist[: rng.randint(0, len(incident.checklist) // 2)]:
+            item.state, item.at, item.by = "done", to_iso(when + timedelta(hours=1)), "Demo DSL"
     return incident
 
 
@@ -74,9 +80,10 @@ def fictional_records(count: int, library: Library | None = None, seed: int = 20
     rng = random.Random(seed)
     now = now or now_local()
     records = []
-    for _ in range(count):
+    for number in range(count):
         when = (now - timedelta(minutes=rng.randint(60, 365 * 24 * 60))).replace(second=0)
-        records.append(fictional_incident(rng, library, when).to_dict())
+        situation = SITUATIONS[number % len(SITUATIONS)]  # every kind of concern appears
+        records.append(fictional_incident(rng, library, when, situation).to_dict())
     for record in records:
         for key in ("id", "history", "rev", "updated_at", "updated_by", "created_at", "created_by"):
             record.pop(key, None)

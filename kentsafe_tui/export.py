@@ -93,7 +93,7 @@ def _label(vocabulary: dict[str, str], key: str) -> str:
     return vocabulary.get(key, key)
 
 
-def _value_text(field: str, value: Any) -> str:
+def value_text(field: str, value: Any) -> str:
     """A field's value as plain words, for the chronology."""
     if value is None or value == "" or value == [] or value == {}:
         return "(empty)"
@@ -158,7 +158,7 @@ def chronology(incident: Incident) -> list[Event]:
             if key in ("id", "created_at", "created_by"):
                 continue
             before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
-            changes.append(Change(_field_label(key, incident), _value_text(key, before), _value_text(key, after)))
+            changes.append(Change(_field_label(key, incident), value_text(key, before), value_text(key, after)))
         who = entry.get("by", "")
         if entry.get("login"):
             who += f" (login {entry['login']})"
@@ -177,7 +177,7 @@ def amended_fields(incident: Incident) -> dict[str, int]:
 
 
 def _by_and_when(incident: Incident) -> str:
-    return f"recorded by {incident.created_by} on {describe(incident.created_at)}; last changed by " \
+    return f"Recorded by {incident.created_by} on {describe(incident.created_at)}; last changed by " \
            f"{incident.updated_by} on {describe(incident.updated_at)}"
 
 

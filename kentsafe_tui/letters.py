@@ -5,6 +5,7 @@ A missing setting never leaves a raw placeholder: the text says which setting to
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from .content import PLACEHOLDER, Document, Library
@@ -45,7 +46,22 @@ def fill(template: Document, incident: Incident | None, settings: dict[str, str]
             return f"[{key.replace('_', ' ')} not set: kentsafe settings {key} \"...\"]"
         return f"[{key.replace('_', ' ')} not known here]"
 
-    return PLACEHOLDER.sub(replace, template.display_markdown()).strip() + "\n", missing
+    return reflow(PLACEHOLDER.sub(replace, template.display_markdown())).strip() + "\n", missing
+
+
+_BLOCK_START = re.compile(r"^\s*(#|[-*+]\s|\d+[.)]\s|>|\||```)")
+
+
+def reflow(markdown: str) -> str:
+    """Join the template's wrapped lines into whole paragraphs, so a letter reads well at any width."""
+    lines: list[str] = []
+    for line in markdown.splitlines():
+        joinable = lines and lines[-1].strip() and line.strip() and not _BLOCK_START.match(line)
+        if joinable and not lines[-1].endswith("  "):  # two trailing spaces are a deliberate line break
+            lines[-1] = lines[-1].rstrip() + " " + line.strip()
+        else:
+            lines.append(line)
+    return "\n".join(lines)
 
 
 def parent_letter(library: Library, incident: Incident, settings: dict[str, str], now: datetime) -> tuple[str, list[str]]:

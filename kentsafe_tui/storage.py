@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +38,31 @@ class CorruptDatabase(StoreError):
 
 class NewerSchema(StoreError):
     pass
+
+
+_HEAD_SCHEMA = re.compile(rb'^\{"_meta":\{"1":\{"write_id":"[0-9a-f]*","schema":(\d+)')
+
+
+def check_head(path: Path) -> None:
+    """A quick look before a full read: stop at once, with the usual one line, on a file that is plainly
+    not ours or was written by a newer kentsafe. The full check comes with the full read."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(256)
+    except FileNotFoundError:
+        return
+    except IsADirectoryError:
+        raise CorruptDatabase(f"{path} is a folder, not a database file") from None
+    except PermissionError:
+        raise StoreError(f"no permission to read {path}: ask whoever set up kentsafe to add you") from None
+    if head.strip() and not head.lstrip().startswith(b"{"):
+        raise CorruptDatabase(f"{path} is not a kentsafe database (it is not a JSON object); it has not been touched")
+    match = _HEAD_SCHEMA.match(head)
+    if match and int(match.group(1)) > SCHEMA_VERSION:
+        raise NewerSchema(
+            f"{path} was written by a newer kentsafe (schema {int(match.group(1))}; this one knows up to "
+            f"{SCHEMA_VERSION}). Upgrade kentsafe; the file has not been touched"
+        )
 
 
 def schema_of(data: dict[str, Any]) -> int:

@@ -39,7 +39,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import filelock
 from tinydb import TinyDB
 from tinydb.table import Document
 
@@ -64,6 +63,7 @@ from .storage import (
     CorruptDatabase,
     NewerSchema,
     StoreError,
+    check_head,
 )
 from .fileio import WriteFailed
 
@@ -221,7 +221,10 @@ class Store:
         checklist_for: ChecklistSource | None = None,
         clock: Callable[[], datetime] = now_local,
         lock_timeout: float = 15.0,
+        read_now: bool = True,
     ):
+        """`read_now=False` only glances at the file's head; the first use reads it (the app does that in the
+        background, after its first frame, so a large database does not delay the screen)."""
         self.path = Path(path).expanduser().absolute()
         login = login_name()
         self.user = clean_text(user or login).strip()[:100] or login
@@ -239,11 +242,18 @@ class Store:
         self._incidents = self._db.table(INCIDENTS, cache_size=0)
         self._meta = self._db.table(META_TABLE, cache_size=0)
         self._settings = self._db.table(SETTINGS_TABLE, cache_size=0)
-        with self._mutex:
-            self._storage.read()  # a damaged or newer file stops here, with its one-line message
+        if read_now:
+            with self._mutex:
+                self._storage.read()  # a damaged or newer file stops here, with its one-line message
+        else:
+            check_head(self.path)
 
     def close(self) -> None:
         self._db.close()
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self._clock
 
     # Reading --------------------------------------------------------------------------------------------
     def _data(self) -> dict[str, Any]:
@@ -303,6 +313,8 @@ class Store:
     # Writing --------------------------------------------------------------------------------------------
     @contextmanager
     def _transaction(self) -> Iterator[dict[str, Any]]:
+        import filelock  # only writers need it; the app's first frame does not
+
         with self._mutex:
             try:
                 ensure_folder(self.path.parent)

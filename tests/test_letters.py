@@ -64,13 +64,18 @@ def test_the_letter_matches_the_incidents_scope(library):
     assert here != elsewhere
     assert library.template("parent_letter", "reported_here").slug == "letter-parents-reported-here"
     assert library.template("parent_letter", "no_direct_impact").slug == "letter-parents-no-direct-impact"
-    only_here = template_lines("letter-parents-reported-here") - template_lines("letter-parents-no-direct-impact")
-    only_elsewhere = template_lines("letter-parents-no-direct-impact") - template_lines("letter-parents-reported-here")
+    flat = lambda text: " ".join(text.split())  # noqa: E731  letters join wrapped lines into paragraphs
+    here_text, elsewhere_text = flat(here), flat(elsewhere)
+    body = lambda slug: flat((builtin_content_dir() / f"{slug}.md").read_text(encoding="utf-8"))  # noqa: E731
+    here_template, elsewhere_template = body("letter-parents-reported-here"), body("letter-parents-no-direct-impact")
+    only_here = [line for line in template_lines("letter-parents-reported-here")
+                 if len(line) >= 40 and line not in elsewhere_template]
+    only_elsewhere = [line for line in template_lines("letter-parents-no-direct-impact")
+                      if len(line) >= 40 and line not in here_template]
     assert only_here and only_elsewhere
-    here_lines = {line.strip() for line in here.splitlines()}
-    elsewhere_lines = {line.strip() for line in elsewhere.splitlines()}
-    assert only_here <= here_lines and not only_here & elsewhere_lines
-    assert only_elsewhere <= elsewhere_lines and not only_elsewhere & here_lines
+    assert all(line in here_text for line in only_here) and not any(line in elsewhere_text for line in only_here)
+    assert all(line in elsewhere_text for line in only_elsewhere)
+    assert not any(line in here_text for line in only_elsewhere)
 
 
 def test_missing_settings_say_which_to_set(library):
@@ -196,3 +201,11 @@ def test_cli_letter_for_an_unknown_incident(capsys, db):
     assert main(["letter", "2026-9999", "--db", db]) == 1
     out, err = capsys.readouterr()
     assert out == "" and len(err.splitlines()) == 1 and "2026-9999" in err
+
+
+def test_letters_are_whole_paragraphs_not_the_templates_wrapped_lines(library):
+    letter, _ = parent_letter(library, incident("reported_here"), SETTINGS, NOW)
+    paragraph = next(p for p in letter.split("\n\n") if p.startswith("On or around"))
+    assert "\n" not in paragraph and paragraph.endswith(".")
+    items = [line for line in letter.splitlines() if line.startswith("- ")]
+    assert len(items) >= 3  # list items stay separate lines

@@ -1,0 +1,241 @@
+"""Start-up and key latency of the real app in a pseudo-terminal, beside a bare Textual app.
+
+    python benchmarks/startup.py            # 0 and 10,000 incidents, 120x40 terminal
+    python benchmarks/startup.py --runs 7
+
+Start-up is measured from just before the process is created to the first frame in which the form and the
+rendered guidance have been drawn (the app is told to note the time after that refresh, then quit). The
+bare app has the same kinds of widgets (inputs, selects, text areas, an option list, a scrolling pane of
+Rich Markdown) and nothing of kentsafe's. Key latency is from writing a key to the terminal to the end of the
+frame it causes: kentsafe draws nothing while idle (no animations, no blinking cursor), so any output after
+a key is its answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import pty
+import select
+import shutil
+import statistics
+import struct
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+QUIET = 0.08  # seconds without output that mark the end of a frame
+
+PROBE = """
+import sys, time
+stamp_file = sys.argv[1]
+
+def note_first_frame(app, ready):
+    def check():
+        if ready():
+            with open(stamp_file, "w") as handle:
+                handle.write(repr(time.time()))
+            if "--stay" not in sys.argv:
+                app.exit()
+        else:
+            app.call_after_refresh(check)
+    app.call_after_refresh(check)
+"""
+
+KENTSAFE_CHILD = PROBE + """
+from kentsafe_tui.screens.main import MainScreen
+original = MainScreen.on_mount
+def on_mount(self):
+    original(self)
+    note_first_frame(self.app, lambda: self.guidance._lines and self.form.size.height)
+MainScreen.on_mount = on_mount
+from kentsafe_tui.cli import main
+sys.exit(main([a for a in sys.argv[2:] if a != "--stay"]))
+"""
+
+BARE_CHILD = PROBE + """
+from rich.markdown import Markdown
+from textual.app import App
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, Input, OptionList, Select, Static, TextArea
+TEXT = open(sys.argv[2]).read()
+
+class Bare(App):
+    def compose(self):
+        yield Static("top bar")
+        with Horizontal():
+            with VerticalScroll(id="guidance"):
+                for part in TEXT.split("\\n## "):
+                    yield Static(Markdown(part))
+            with VerticalScroll():
+                yield Static("banner")
+                for n in range(3):
+                    field = Input(placeholder=f"field {n}")
+                    field.cursor_blink = False  # as kentsafe's: a blinking cursor is output while idle
+                    yield field
+                for n in range(3):
+                    yield Select([("one", 1), ("two", 2)], value=1)
+                for n in range(4):
+                    yield TextArea()
+            yield OptionList(*[f"item {n}" for n in range(26)])
+        yield Footer()
+
+    def on_mount(self):
+        self.query_one(Input).focus()
+        note_first_frame(self, lambda: all(w.size.height for w in self.query("#guidance Static")))
+
+Bare().run()
+"""
+
+
+class Pty:
+    def __init__(self, argv: list[str], env: dict[str, str], cols: int, rows: int):
+        self.started = time.time()
+        pid, fd = pty.fork()
+        if pid == 0:
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+            os.execvpe(argv[0], argv, env)
+        self.pid, self.fd = pid, fd
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+    def drain(self, wait: float, limit: float = 10) -> bytes:
+        """Everything the app writes until it has been quiet for `wait` seconds (or `limit` has passed)."""
+        out = b""
+        deadline = time.time() + limit
+        while time.time() < deadline:
+            ready, _, _ = select.select([self.fd], [], [], wait)
+            if not ready:
+                return out
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:
+                return out
+            if not chunk:
+                return out
+            out += chunk
+        return out
+
+    def key_latency(self, key: bytes) -> float:
+        self.drain(0.3)
+        sent = time.perf_counter()
+        os.write(self.fd, key)
+        ready, _, _ = select.select([self.fd], [], [], 5)
+        if not ready:
+            return float("nan")
+        last = time.perf_counter()
+        while last - sent < 5:
+            chunk_ready, _, _ = select.select([self.fd], [], [], QUIET)
+            if not chunk_ready:
+                return last - sent
+            os.read(self.fd, 65536)
+            last = time.perf_counter()
+        return last - sent
+
+    def wait(self) -> None:
+        while True:
+            try:
+                if not os.read(self.fd, 65536):
+                    break
+            except OSError:
+                break
+        os.waitpid(self.pid, 0)
+
+    def stop(self) -> None:
+        try:
+            os.kill(self.pid, 9)
+            os.waitpid(self.pid, 0)
+        except OSError:
+            pass
+
+
+def environment(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env.update({"HOME": str(home), "TERM": "xterm-256color", "PYTHONPATH": str(REPO), "TZ": "Europe/London"})
+    return env
+
+
+def first_frame(argv: list[str], env: dict[str, str], stamp: Path) -> float:
+    stamp.unlink(missing_ok=True)
+    session = Pty(argv, env, 120, 40)
+    session.wait()
+    return float(stamp.read_text()) - session.started
+
+
+def seeded_db(folder: Path, count: int) -> Path:
+    from benchmarks.store import seed_file
+
+    path = folder / f"records-{count}.json"
+    if count:
+        seed_file(path, count, full_playbook=True)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[0, 10000])
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="kentsafe-startup-"))
+    try:
+        env = environment(folder / "home")
+        stamp = folder / "first-frame"
+        guidance = REPO / "content" / "harmful-content-reported-here.md"
+        print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; terminal 120x40 (three panes); "
+              f"median of {args.runs} runs")
+        bare = [first_frame([sys.executable, "-c", BARE_CHILD, str(stamp), str(guidance)], env, stamp)
+                for _ in range(args.runs)]
+        print(f"{'bare Textual app':<34} first frame {statistics.median(bare):.2f} s")
+        for size in args.sizes:
+            db = seeded_db(folder, size)
+            argv = [sys.executable, "-c", KENTSAFE_CHILD, str(stamp), "--db", str(db), "--user", "bench"]
+            times = [first_frame(argv, env, stamp) for _ in range(args.runs)]
+            ratio = statistics.median(times) / statistics.median(bare)
+            print(f"{'kentsafe, ' + format(size, ',') + ' incidents':<34} first frame {statistics.median(times):.2f} s"
+                  f"  ({ratio:.2f}x the bare app)")
+        bare_session = Pty([sys.executable, "-c", BARE_CHILD, str(stamp), str(guidance), "--stay"], env, 120, 40)
+        try:
+            stamp.unlink(missing_ok=True)
+            deadline = time.time() + 60
+            while not stamp.exists() and time.time() < deadline:
+                bare_session.drain(0.2)
+            bare_session.drain(1)
+            bare_typing = [bare_session.key_latency(letter.encode()) for letter in "abcdefghijklmnopqrst"]
+        finally:
+            bare_session.stop()
+        stamp.unlink(missing_ok=True)
+        db = seeded_db(folder, max(args.sizes))
+        session = Pty([sys.executable, "-c", KENTSAFE_CHILD, str(stamp), "--db", str(db), "--user", "bench",
+                       "--stay"], env, 120, 40)
+        try:
+            deadline = time.time() + 60
+            while not stamp.exists() and time.time() < deadline:
+                session.drain(0.2)
+            session.drain(1.5)  # the incidents finish loading in the background
+            typing = [session.key_latency(letter.encode()) for letter in "abcdefghijklmnopqrst"]
+            print(f"{'typing in the form':<34} key to screen p50 {statistics.median(typing) * 1000:.0f} ms, "
+                  f"max {max(typing) * 1000:.0f} ms ({max(args.sizes):,} incidents); bare app's Input: p50 "
+                  f"{statistics.median(bare_typing) * 1000:.0f} ms")
+            session.key_latency(b"\x0f")  # ctrl+o: asks about the unsaved typing first
+            session.drain(0.5)
+            opening = session.key_latency(b"d")  # discard it; the incident list opens
+            session.drain(1)
+            print(f"{'opening the incident list':<34} {opening * 1000:.0f} ms ({max(args.sizes):,} incidents)")
+            moving = [session.key_latency(b"\x1b[B") for _ in range(20)]
+            print(f"{'moving in the incident list':<34} key to screen p50 {statistics.median(moving) * 1000:.0f} ms, "
+                  f"max {max(moving) * 1000:.0f} ms")
+            filtering = [session.key_latency(letter.encode()) for letter in "demo"]
+            print(f"{'typing in the list filter':<34} key to screen p50 {statistics.median(filtering) * 1000:.0f} ms, "
+                  f"max {max(filtering) * 1000:.0f} ms")
+        finally:
+            session.stop()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""The incident on screen: what it was when opened, what it is now, and getting it safely into the store.
+
+Plain Python, so every rule of editing is tested without a terminal. The form changes `edited`; saving
+sends only what changed since `base` (the version opened), so another DSL's changes to other fields are
+never undone. Checklist ticks on a saved incident go to the store at once, with who and when; on an unsaved
+one they travel with the incident until its first save.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import fields
+from datetime import datetime
+
+from . import history
+from .dates import to_iso
+from .model import ChecklistItem, Incident
+from .store import ConflictError, Store, merge_checklist
+
+__all__ = ["EditSession", "ConflictError", "PendingItem"]
+
+CONTENT_FIELDS = [f.name for f in fields(Incident) if f.name not in history.DERIVED]
+
+
+class PendingItem(Exception):
+    """The item only appears once a change of category, scope or referral check is saved."""
+
+
+class EditSession:
+    def __init__(self, store: Store, clock=None):
+        self.store = store
+        self._clock = clock or store.clock  # one clock for everything stamped, as the store sees time
+        self.base: Incident | None = None
+        self.origin: Incident = store.new_incident()
+        self.edited: Incident = copy.deepcopy(self.origin)
+
+    # What is on screen ---------------------------------------------------------------------------------
+    @property
+    def is_new(self) -> bool:
+        return self.base is None
+
+    def changes(self) -> dict[str, list]:
+        """What the user changed since opening (a saved incident's checklist is saved as it is ticked)."""
+        delta = history.diff(self.origin.to_dict(), self.edited.to_dict())
+        if not self.is_new:
+            delta = {k: v for k, v in delta.items() if not k.startswith("checklist")}
+        return delta
+
+    @property
+    def dirty(self) -> bool:
+        """Cheap enough for every key: compares the records field by field, copying nothing."""
+        for name in CONTENT_FIELDS:
+            if name == "checklist" and not self.is_new:
+                continue
+            if getattr(self.edited, name) != getattr(self.origin, name):
+                return True
+        return False
+
+    # Opening -------------------------------------------------------------------------------------------
+    def new(self) -> None:
+        self.base = None
+        self.origin = self.store.new_incident()
+        self.edited = copy.deepcopy(self.origin)
+
+    def open(self, incident_id: str) -> None:
+        self.base = self.store.get(incident_id)
+        self.origin = copy.deepcopy(self.base)
+        self.edited = copy.deepcopy(self.base)
+
+    def restore(self, edited: dict, base: dict | None) -> None:
+        """Bring back a draft: the version it was opened at, and what had been typed."""
+        self.base = Incident.from_dict(base) if base else None
+        self.origin = copy.deepcopy(self.base) if self.base else self.store.new_incident()
+        self.edited = Incident.from_dict(edited)
+
+    # Editing -------------------------------------------------------------------------------------------
+    def follow_playbook(self) -> None:
+        """Keep the checklist on screen in step with category, scope and the referral check."""
+        wanted = self.store.checklist_for(self.edited.category, self.edited.scope, self.edited.refer_now())
+        current = self.edited.checklist if self.is_new else self.base.checklist  # type: ignore[union-attr]
+        self.edited.checklist = merge_checklist(copy.deepcopy(current), wanted)
+
+    def pending_items(self) -> set[str]:
+        """Items shown because of an unsaved change; they can be ticked once it is saved."""
+        if self.is_new:
+            return set()
+        saved = {item.id for item in self.base.checklist}  # type: ignore[union-attr]
+        return {item.id for item in self.edited.checklist if item.id not in saved}
+
+    # Saving --------------------------------------------------------------------------------------------
+    def save(self, amend: bool = False) -> Incident:
+        """Create or save. Raises ValidationError, ConflictError, StoreError; on any of them nothing on
+        screen is lost."""
+        if self.is_new:
+            saved = self.store.create(self.edited)
+        else:
+            assert self.base is not None
+            edited = copy.deepcopy(self.edited)
+            edited.checklist = copy.deepcopy(self.base.checklist)  # ticks are already saved one by one
+            saved = self.store.save(edited, self.base, amend=amend)
+        self._now_saved(saved)
+        return saved
+
+    def reload(self) -> None:
+        """Drop what was typed and show the newest saved version."""
+        assert self.base is not None
+        self.open(self.base.id)
+
+    def _now_saved(self, saved: Incident) -> None:
+        self.base = saved
+        self.origin = copy.deepcopy(saved)
+        self.edited = copy.deepcopy(saved)
+
+    # The checklist -------------------------------------------------------------------------------------
+    def set_item(self, item_id: str, state: str, note: str | None = None) -> Incident | None:
+        """Tick, untick or mark not applicable. Returns the saved incident, or None when kept with a new one."""
+        if self.is_new:
+            self._set_local(item_id, state, note)
+            return None
+        if item_id in self.pending_items():
+            raise PendingItem("save first (ctrl+s): this item comes with the change you have not saved yet")
+        assert self.base is not None
+        saved = self.store.set_item(self.base.id, item_id, state, note, base_rev=self.base.rev)
+        if saved.rev == self.base.rev + 1 or not self.dirty:
+            # Only our tick happened since we opened it (or nothing is typed that could clash): the saved
+            # version is the new starting point, and the form shows it.
+            typed = self.changes()
+            self.base, self.origin = saved, copy.deepcopy(saved)
+            data = saved.to_dict()
+            history.apply(data, typed)
+            self.edited = Incident.from_dict(data)
+        else:
+            # Someone else saved in between and there is typing: keep the old base, so that saving the
+            # form meets their change as a conflict instead of undoing it.
+            self.base.checklist = copy.deepcopy(saved.checklist)
+            self.edited.checklist = copy.deepcopy(saved.checklist)
+        if self.pending_items() or self.edited.refer_now() != saved.refer_now():
+            self.follow_playbook()
+        return saved
+
+    def _set_local(self, item_id: str, state: str, note: str | None) -> None:
+        for index, item in enumerate(self.edited.checklist):
+            if item.id == item_id:
+                updated: ChecklistItem = copy.copy(item)
+                if note is not None:
+                    updated.note = note
+                if state != item.state:
+                    updated.state, updated.at, updated.by = state, to_iso(self._clock()), self.store.user
+                self.edited.checklist[index] = updated
+                return
+        raise KeyError(item_id)
+
+    def stamp_decision(self, index: int) -> None:
+        """A decision added on screen gets who and when at once."""
+        decision = self.edited.decisions[index]
+        if not decision.at:
+            decision.at = to_iso(self._clock())
+        if not decision.by:
+            decision.by = self.store.user
+
+    def now(self) -> datetime:
+        return self._clock()

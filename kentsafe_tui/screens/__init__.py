@@ -1,0 +1,1 @@
+"""Screens: the main three-pane screen, the incident list, oversight and the dialogs."""

@@ -1,0 +1,280 @@
+"""Modal dialogs. Each asks one thing and returns the answer through `dismiss`; escape always cancels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from ..content import Library
+from ..dates import describe
+from ..store import ConflictError
+from ..widgets.safe_inputs import SafeInput, SafeTextArea
+
+
+class Dialog(ModalScreen):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PickerDialog(Dialog):
+    """Choose one of a list; typing narrows it."""
+
+    def __init__(self, title: str, choices: list[tuple[Text | str, Any]], hint: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = choices
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide-dialog") as box:
+            box.border_title = self.title_text
+            yield SafeInput(placeholder="Type to narrow the list; enter chooses; escape cancels", id="picker-filter")
+            yield OptionList(id="picker-options")
+            if self.hint:
+                yield Static(Text(self.hint), classes="hint")
+
+    def on_mount(self) -> None:
+        self._fill("")
+        self.query_one("#picker-filter").focus()
+
+    def _fill(self, words: str) -> None:
+        wanted = words.casefold().split()
+        options = self.query_one("#picker-options", OptionList)
+        self.visible_values = []
+        prompts = []
+        for label, value in self.choices:
+            plain = label.plain if isinstance(label, Text) else label
+            if all(word in plain.casefold() for word in wanted):
+                prompts.append(Option(label if isinstance(label, Text) else Text(label)))
+                self.visible_values.append(value)
+        options.set_options(prompts)
+        if prompts:
+            options.highlighted = 0
+
+    @on(Input.Changed, "#picker-filter")
+    def _narrow(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    @on(Input.Submitted, "#picker-filter")
+    def _submit(self) -> None:
+        options = self.query_one("#picker-options", OptionList)
+        if options.highlighted is not None and self.visible_values:
+            self.dismiss(self.visible_values[options.highlighted])
+
+    @on(OptionList.OptionSelected, "#picker-options")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.visible_values[event.option_index])
+
+    def on_key(self, event) -> None:
+        # Up and down move through the list while typing in the filter.
+        if event.key in ("up", "down") and self.focused is self.query_one("#picker-filter"):
+            options = self.query_one("#picker-options", OptionList)
+            options.action_cursor_down() if event.key == "down" else options.action_cursor_up()
+            event.stop()
+
+
+class SearchDialog(PickerDialog):
+    """Search every guidance section, contacts first."""
+
+    def __init__(self, library: Library) -> None:
+        super().__init__("Search contacts and guidance", [])
+        self.library = library
+
+    def _fill(self, words: str) -> None:
+        options = self.query_one("#picker-options", OptionList)
+        self.visible_values = []
+        prompts = []
+        if words.strip():
+            found = self.library.search(words)
+            found.sort(key=lambda pair: pair[0].kind != "contacts")
+            for document, section in found[:200]:
+                label = Text(section.title, style="bold")
+                label.append(f"  in {document.title}", style="dim")
+                prompts.append(Option(label))
+                self.visible_values.append((document.slug, section.anchor))
+        options.set_options(prompts)
+        if prompts:
+            options.highlighted = 0
+
+
+class AskTextDialog(Dialog):
+    """Ask for a piece of text (a reason, a note, an outcome)."""
+
+    def __init__(self, title: str, question: str, initial: str = "", required: bool = True,
+                 multiline: bool = False) -> None:
+        super().__init__()
+        self.title_text, self.question, self.initial = title, question, initial
+        self.required, self.multiline = required, multiline
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog") as box:
+            box.border_title = self.title_text
+            yield Static(Text(self.question), classes="question")
+            if self.multiline:
+                yield SafeTextArea(self.initial, id="answer")
+            else:
+                yield SafeInput(self.initial, id="answer")
+            yield Static("", id="answer-error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("OK (ctrl+s)" if self.multiline else "OK (enter)", id="ok", variant="primary",
+                             compact=True)
+                yield Button("Cancel (escape)", id="cancel", compact=True)
+
+    BINDINGS = [*Dialog.BINDINGS, Binding("ctrl+s", "ok", "OK", show=False)]
+
+    def on_mount(self) -> None:
+        self.query_one("#answer").focus()
+
+    def _value(self) -> str:
+        answer = self.query_one("#answer")
+        return answer.text if isinstance(answer, TextArea) else answer.value  # type: ignore[attr-defined]
+
+    def action_ok(self) -> None:
+        value = self._value()
+        if self.required and not value.strip():
+            error = self.query_one("#answer-error", Static)
+            error.update("This is needed for the record: write a few words, or press escape to cancel.")
+            error.display = True
+            return
+        self.dismiss(value)
+
+    @on(Input.Submitted, "#answer")
+    def _submitted(self) -> None:
+        self.action_ok()
+
+    @on(Button.Pressed, "#ok")
+    def _ok(self) -> None:
+        self.action_ok()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChoiceDialog(Dialog):
+    """A question with a few answers, each a button with its own key."""
+
+    def __init__(self, title: str, message: Text | str, choices: list[tuple[str, str, str]]) -> None:
+        """`choices` are (key, label, value); the first is the default."""
+        super().__init__()
+        self.title_text, self.message, self.choices = title, message, choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog") as box:
+            box.border_title = self.title_text
+            yield Static(self.message if isinstance(self.message, Text) else Text(self.message), classes="question")
+            with Horizontal(classes="buttons"):
+                for index, (key, label, value) in enumerate(self.choices):
+                    yield Button(f"{label} ({key})", id=f"choice-{value}", variant="primary" if index == 0 else "default",
+                                 compact=True)
+
+    def on_mount(self) -> None:
+        self.query(Button).first().focus()
+
+    def on_key(self, event) -> None:
+        for key, _, value in self.choices:
+            if event.key == key:
+                event.stop()
+                self.dismiss(value)
+                return
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss((event.button.id or "").removeprefix("choice-"))
+
+
+class ConflictDialog(Dialog):
+    """Someone else saved this incident since it was opened: show what differs and let the DSL choose."""
+
+    def __init__(self, conflict: ConflictError, mine: dict[str, list]) -> None:
+        super().__init__()
+        self.conflict, self.mine = conflict, mine
+
+    def compose(self) -> ComposeResult:
+        last = self.conflict.theirs[-1]
+        with Vertical(classes="dialog wide-dialog") as box:
+            box.border_title = "Someone else changed this incident"
+            yield Static(Text(f"{last.get('by')} saved {self.conflict.incident_id} at {describe(last.get('at'))}, "
+                              "after you opened it. Nothing has been saved or overwritten.", style="bold"))
+            with VerticalScroll(classes="differences"):
+                yield Static(self._differences())
+            with Horizontal(classes="buttons"):
+                yield Button("Keep mine, as an amendment (k)", id="amend", variant="primary", compact=True)
+                yield Button("Reload theirs (r)", id="reload", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+
+    def _differences(self) -> Text:
+        from ..export import FIELD_LABELS, value_text
+
+        text = Text()
+        theirs: dict[str, list] = {}
+        for entry in self.conflict.theirs:
+            for key, pair in entry.get("changes", {}).items():
+                theirs.setdefault(key, [pair[0], pair[1]])[1] = pair[1]
+        text.append("Their changes\n", style="bold underline")
+        for key, (_, new) in theirs.items():
+            text.append(f"  {FIELD_LABELS.get(key, key)}: ", style="bold")
+            text.append(value_text(key, new) + "\n")
+        text.append("\nYour unsaved changes\n", style="bold underline")
+        for key, (_, new) in self.mine.items():
+            both = " (they changed this too)" if key in theirs else ""
+            text.append(f"  {FIELD_LABELS.get(key, key)}{both}: ", style="bold")
+            text.append(value_text(key, new) + "\n")
+        text.append("\nKeep mine: your changes are added on top of theirs as an amendment; both versions stay in "
+                    "the history. Reload theirs: your unsaved changes are dropped.", style="italic")
+        return text
+
+    def on_mount(self) -> None:
+        self.query_one("#amend").focus()
+
+    def on_key(self, event) -> None:
+        if event.key in ("k", "r"):
+            event.stop()
+            self.dismiss("amend" if event.key == "k" else "reload")
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None if event.button.id == "cancel" else event.button.id)
+
+
+class TextViewDialog(Dialog):
+    """Show a report or a letter, where it was saved, and copy it."""
+
+    BINDINGS = [*Dialog.BINDINGS, Binding("c", "copy", "Copy", show=False)]
+
+    def __init__(self, title: str, text: str, path: Path | None) -> None:
+        super().__init__()
+        self.title_text, self.text, self.path = title, text, path
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide-dialog tall-dialog") as box:
+            box.border_title = self.title_text
+            if self.path:
+                yield Label(Text(f"Saved to {self.path}"), classes="saved-path")
+            yield TextArea(self.text, read_only=True, soft_wrap=True, id="viewer")
+            with Horizontal(classes="buttons"):
+                yield Button("Copy to clipboard (c)", id="copy", variant="primary", compact=True)
+                yield Button("Close (escape)", id="close", compact=True)
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.text)
+        self.app.notify("Copied (OSC 52). If nothing arrived, open the saved file instead.", markup=False)
+
+    @on(Button.Pressed, "#copy")
+    def _copy(self) -> None:
+        self.action_copy()
+
+    @on(Button.Pressed, "#close")
+    def _close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,106 @@
+"""The incident list (ctrl+o): newest concern first, type to filter on any text, enter opens."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ..dates import from_iso
+from ..store import Store, Summary
+from ..widgets.safe_inputs import SafeInput
+from .dialogs import Dialog
+
+SHOWN = 300  # more rows than anyone reads; the filter finds the rest
+STATUS_STYLES = {"open": "bold red", "awaiting_response": "bold yellow", "monitoring": "bold cyan", "closed": "dim"}
+
+
+# Short words for the list, so the summary keeps its room at 80 columns; the form shows the full status.
+LIST_STATUS = {"open": "Open", "awaiting_response": "Awaiting", "monitoring": "Monitoring", "closed": "Closed"}
+HEADER = Text(f"{'Ref':<11}{'Concern':<16}{'Status':<11} Done  Summary · pupils", style="bold")
+
+
+def row_text(row: Summary) -> Text:
+    """One line per incident; what does not fit ends in an ellipsis rather than wrapping."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"{row.id}  ", style="bold")
+    text.append(f"{short_date(row.concern_at):<14}  ")
+    text.append(f"{LIST_STATUS.get(row.status, row.status):<10}", style=STATUS_STYLES.get(row.status, ""))
+    text.append(f" {row.done:>2}/{row.total:<2}  ", style="dim")
+    text.append(row.summary)
+    if row.pupils:
+        text.append("  · " + ", ".join(row.pupils), style="dim")
+    return text
+
+
+def short_date(moment: str) -> str:
+    try:
+        return from_iso(moment).astimezone().strftime("%d/%m/%y %H:%M")
+    except ValueError:
+        return moment
+
+
+class IncidentListScreen(Dialog):
+    BINDINGS = [*Dialog.BINDINGS, Binding("down", "down", show=False), Binding("up", "up", show=False),
+                Binding("pagedown", "page(1)", show=False), Binding("pageup", "page(-1)", show=False)]
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+        self.ids: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog full-dialog") as box:
+            box.border_title = "Incidents (newest concern first)"
+            box.border_subtitle = "type to filter · ↑↓ move · enter open · escape close"
+            yield SafeInput(placeholder="Filter: any words from any field (names, summary, details, id…)",
+                            id="list-filter")
+            yield Static("", id="list-count", classes="hint")
+            yield Static(HEADER, classes="list-header")
+            yield OptionList(id="list-rows")
+
+    def on_mount(self) -> None:
+        self._fill("")
+        self.query_one("#list-filter").focus()
+
+    def _fill(self, words: str) -> None:
+        rows = self.store.summaries(search=words or None)
+        shown = rows[:SHOWN]
+        self.ids = [row.id for row in shown]
+        options = self.query_one("#list-rows", OptionList)
+        options.set_options(Option(row_text(row)) for row in shown)
+        if shown:
+            options.highlighted = 0
+        total = self.store.count()
+        count = f"{len(rows):,} of {total:,} incidents"
+        if len(rows) > SHOWN:
+            count += f" (showing the newest {SHOWN}: type to narrow)"
+        self.query_one("#list-count", Static).update(Text(count))
+
+    @on(Input.Changed, "#list-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    @on(Input.Submitted, "#list-filter")
+    def _open_highlighted(self) -> None:
+        options = self.query_one("#list-rows", OptionList)
+        if options.highlighted is not None and self.ids:
+            self.dismiss(self.ids[options.highlighted])
+
+    @on(OptionList.OptionSelected, "#list-rows")
+    def _open(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.ids[event.option_index])
+
+    def action_down(self) -> None:
+        self.query_one("#list-rows", OptionList).action_cursor_down()
+
+    def action_up(self) -> None:
+        self.query_one("#list-rows", OptionList).action_cursor_up()
+
+    def action_page(self, direction: int) -> None:
+        options = self.query_one("#list-rows", OptionList)
+        options.action_page_down() if direction > 0 else options.action_page_up()

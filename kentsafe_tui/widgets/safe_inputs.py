@@ -1,0 +1,89 @@
+"""Text fields that keep exactly what was typed or pasted, minus control characters.
+
+Textual's Input keeps only the first line of a paste; here the lines are joined with spaces instead, so the
+length check can say the text is too long rather than part of it vanishing. Neither field blinks its
+cursor: over SSH every blink is a repaint.
+
+Over a slow SSH link several keys can arrive in one read ("abc<tab>def"). Textual hands every one of them to
+the field focused when they arrive, and moves focus for the tab only afterwards, so "def" would land in the
+field just left. These fields move focus on tab at once and pass on any key that reaches them after focus
+has gone.
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.widgets import Button, Input, Select, TextArea
+
+from ..model import clean_text
+
+
+class FollowFocus:
+    """Keys go where the focus is now, not where it was when they arrived.
+
+    Textual calls `_on_key` of every class in the MRO in turn until one prevents the default, so returning
+    without preventing lets the field's own handler run next.
+    """
+
+    async def _on_key(self, event: events.Key) -> None:
+        focused = self.app.focused  # type: ignore[attr-defined]
+        # A key bubbling up from inside (a Select's open list) is not one to pass on: only keys that reached
+        # this field after focus left it altogether.
+        if focused is not None and self not in focused.ancestors_with_self:
+            event.stop()
+            event.prevent_default()
+            focused._forward_event(events.Key(event.key, event.character))
+            return
+        if event.key in ("tab", "shift+tab") and not getattr(self, "tab_inserts", False):
+            event.stop()
+            event.prevent_default()
+            self.screen.focus_next() if event.key == "tab" else self.screen.focus_previous()
+
+
+class SafeInput(FollowFocus, Input):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("compact", True)
+        super().__init__(*args, **kwargs)
+        self.cursor_blink = False
+
+    def _on_paste(self, event: events.Paste) -> None:
+        text = " ".join(clean_text(event.text).replace("\t", " ").splitlines())
+        if text:
+            selection = self.selection
+            if selection.is_empty:
+                self.insert_text_at_cursor(text)
+            else:
+                self.replace(text, *selection)
+        event.stop()
+        event.prevent_default()  # Textual's own handler would insert the first line again
+
+
+class SafeTextArea(FollowFocus, TextArea):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("soft_wrap", True)
+        kwargs.setdefault("show_line_numbers", False)
+        kwargs.setdefault("tab_behavior", "focus")
+        kwargs.setdefault("compact", True)
+        super().__init__(*args, **kwargs)
+        self.cursor_blink = False
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        event.prevent_default()
+        if self.read_only:
+            return
+        if result := self._replace_via_keyboard(clean_text(event.text), *self.selection):
+            self.move_cursor(result.end_location)
+            self.focus()
+
+
+class SafeSelect(FollowFocus, Select):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("compact", True)
+        super().__init__(*args, **kwargs)
+
+
+class SafeButton(FollowFocus, Button):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("compact", True)
+        super().__init__(*args, **kwargs)

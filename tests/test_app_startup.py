@@ -1,0 +1,65 @@
+"""Opening the app on a database that is large, damaged or from a newer kentsafe."""
+
+import json
+
+import pytest
+
+from kentsafe_tui.app import KentsafeApp
+from kentsafe_tui.cli import main
+from kentsafe_tui.content import Library
+from kentsafe_tui.drafts import Drafts
+from kentsafe_tui.screens.main import Context
+from kentsafe_tui.storage import CorruptDatabase, NewerSchema
+from kentsafe_tui.store import Store
+
+from .conftest import make_incident
+
+
+def app_on(path, library: Library) -> KentsafeApp:
+    store = Store(path, user="Alice DSL", checklist_for=library.checklist_for, read_now=False)
+    return KentsafeApp(Context(store=store, library=library, drafts=Drafts(store.path, store.user)))
+
+
+async def test_the_records_are_read_after_the_screen_is_up(db_path, library):
+    Store(db_path, user="Alice").create(make_incident("Already recorded"))
+    app = app_on(db_path, library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        assert app.context.store.count() == 1
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert app.screen.query_one("#list-rows").option_count == 1
+
+
+async def test_a_database_found_damaged_after_start_ends_the_app_with_one_line(db_path, library):
+    db_path.parent.mkdir(parents=True)
+    db_path.write_text('{"_meta": {"1": {"schema": 1}}, "incidents": {"1": ')  # cut off mid-write by hand
+    before = db_path.read_bytes()
+    app = app_on(db_path, library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert app.return_code == 1
+    assert "not valid JSON" in app.stop_reason
+    assert "\n" not in app.stop_reason
+    assert db_path.read_bytes() == before
+
+
+def test_a_newer_database_is_refused_before_the_screen_appears(db_path):
+    Store(db_path, user="Alice").create(make_incident())
+    data = json.loads(db_path.read_text())
+    data["_meta"]["1"]["schema"] = 9
+    db_path.write_text(json.dumps(data, separators=(",", ":")))
+    with pytest.raises(NewerSchema):
+        Store(db_path, read_now=False)
+    db_path.write_text("not json at all")
+    with pytest.raises(CorruptDatabase):
+        Store(db_path, read_now=False)
+
+
+def test_without_a_terminal_the_app_says_so_in_one_line(capsys, db_path):
+    code = main(["--db", str(db_path)])
+    _, err = capsys.readouterr()
+    assert code == 2 and "needs a terminal" in err and err.count("\n") == 1
