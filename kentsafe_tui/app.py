@@ -25,6 +25,7 @@ ACTIONS = [
     ("Export report", "Save this incident's report as HTML and Markdown, and copy it (F7)", "export"),
     ("Parent letter", "The parent letter for this incident (F8)", "letter"),
     ("Staff briefing", "The short staff briefing, filled in", "staff_briefing"),
+    ("Pupil chronology", "Every incident naming a pupil, in the order the concerns arose", "pupil_chronology"),
     ("Help", "Every key, and where the data is (F1)", "help"),
 ]
 

@@ -63,3 +63,38 @@ def test_without_a_terminal_the_app_says_so_in_one_line(capsys, db_path):
     code = main(["--db", str(db_path)])
     _, err = capsys.readouterr()
     assert code == 2 and "needs a terminal" in err and err.count("\n") == 1
+
+
+async def test_guidance_past_its_review_date_says_so_with_the_date(db_path, tmp_path):
+    from kentsafe_tui.content import builtin_content_dir
+
+    school = tmp_path / "school-content"
+    school.mkdir()
+    source = (builtin_content_dir() / "harmful-content-reported-here.md").read_text()
+    (school / "harmful-content-reported-here.md").write_text(source.replace("last_reviewed = 2026-11-28",
+                                                                            "last_reviewed = 2024-01-15"))
+    library = Library.default(school)
+    app = app_on(db_path, library)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        guidance = app.screen.query_one("#guidance")
+        assert guidance.document.slug == "harmful-content-reported-here"
+        top = " ".join("".join(segment.text for segment in line).strip() for line in guidance._lines[:3])
+        assert "REVIEW OVERDUE" in top and "15 Jan 2025" in top
+
+
+async def test_export_waits_until_the_incident_is_saved(db_path, library):
+    app = app_on(db_path, library)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.check_action("export", ()) is None
+        await pilot.press(*"A concern", "ctrl+s")
+        await pilot.pause()
+        assert screen.check_action("export", ()) is True
+        await pilot.press("f7")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TextViewDialog"
+        saved = list((db_path.parent / "exports").glob("2026-0001-report-*"))
+        assert sorted(p.suffix for p in saved) == [".html", ".md"]
+        assert all(oct(p.stat().st_mode & 0o777) == "0o600" for p in saved)

@@ -136,12 +136,16 @@ class MainScreen(Screen):
         self._show_session()
         self.call_after_refresh(lambda: self.form.query_one("#f-summary").focus(scroll_visible=False))
         self.set_interval(DRAFT_EVERY, self._write_draft_if_due)
-        # Parsing holds Python's lock, so a thread alone would still delay the first frame: start once the
-        # screen is up (and the lower form and the rest of the guidance have been drawn).
-        self.set_timer(0.2, lambda: self.run_worker(self._read_records, thread=True, exclusive=True, group="read"))
+        # The records are read once the whole screen is up (see _form_ready).
         left = self.context.drafts.left_behind()
         if left:
             self.call_after_refresh(self._offer_draft, left[0])
+
+    @on(IncidentForm.Ready)
+    def _form_ready(self) -> None:
+        # Parsing holds Python's lock, so a thread alone would still delay the first frame: the read starts
+        # when the screen is complete, which also means a damaged file is reported on a settled screen.
+        self.run_worker(self._read_records, thread=True, exclusive=True, group="read")
 
     def _read_records(self) -> None:
         """Read the database in the background, so a large one does not hold back the first frame. The
@@ -159,6 +163,7 @@ class MainScreen(Screen):
         self._show_checklist()
         self._show_playbook()
         self._mark_dirty()
+        self.refresh_bindings()  # export becomes possible once saved
 
     def _show_checklist(self) -> None:
         self.checklist.show(self.session.edited.checklist, self.session.pending_items())
@@ -212,6 +217,12 @@ class MainScreen(Screen):
         self._update_tabs()
 
     # Keys ----------------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A report is made from the saved record: greyed out (None) until the incident has been saved."""
+        if action == "export" and self.session.is_new:
+            return None
+        return True
+
     def action_focus_pane(self, pane: str) -> None:
         for name in PANES:
             self.query_one(f"#{name}").set_class(name == pane, "-active")
@@ -367,6 +378,25 @@ class MainScreen(Screen):
             self._error(f"Could not save the file: {problem}. You can still copy it from the window.")
             return None
         return folder / name
+
+    def action_pupil_chronology(self) -> None:
+        def chosen(name: str | None) -> None:
+            if not name:
+                return
+            from ..export import chronology_markdown, pupil_chronology
+
+            entries = pupil_chronology(self.context.store.incidents(), name)
+            if not entries:
+                self._warn(f"No incident names a pupil called {name.strip()}.")
+                return
+            text = chronology_markdown(name.strip(), entries)
+            path = self._save_export(f"chronology-{now_local():%Y%m%d-%H%M%S}.md", text)
+            self.app.push_screen(TextViewDialog(f"Chronology: {name.strip()}", text, path))
+
+        pupils = sorted({p.name for row in [self.session.edited] for p in row.pupils if p.name.strip()})
+        hint = "Every incident naming the pupil, in the order the concerns arose."
+        self.app.push_screen(AskTextDialog("Pupil chronology", hint + "\n\nThe pupil's name:",
+                                           pupils[0] if pupils else ""), chosen)
 
     def action_help(self) -> None:
         from .help import HelpScreen

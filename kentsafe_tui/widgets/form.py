@@ -108,6 +108,9 @@ class IncidentForm(VerticalScroll):
     class PlaybookChanged(Message):
         """Category, scope or a referral answer changed: the checklist should follow."""
 
+    class Ready(Message):
+        """The whole form is on screen, its lower part included."""
+
     def __init__(self, library: Library, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.library = library
@@ -208,6 +211,7 @@ class IncidentForm(VerticalScroll):
     def _rest_arrived(self) -> None:
         self.rest_mounted = True
         self._fill_rest()
+        self.post_message(self.Ready())
 
     def _fill_rest(self) -> None:
         """Put the incident into the fields below "What happened" (see LaterFields)."""
