@@ -17,6 +17,7 @@ from rich.console import RenderableType
 from rich.markdown import Markdown
 from rich.segment import Segment
 from rich.text import Text
+from rich.theme import Theme
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -26,6 +27,13 @@ from textual.strip import Strip
 from ..content import Document, Library, documents_in_reading_order
 
 _LINK = re.compile(r"(?<!!)\[([^\]]+)\]\(([^)\s]+)\)")
+# Rich's default Markdown colours put headings in magenta and red: guidance should read calm, not alarming.
+CALM = Theme({
+    "markdown.h1": "bold", "markdown.h1.border": "dim", "markdown.h2": "bold underline", "markdown.h3": "bold",
+    "markdown.h4": "bold italic", "markdown.h5": "italic", "markdown.link": "underline",
+    "markdown.link_url": "underline", "markdown.item.bullet": "bold", "markdown.code": "bold",
+    "markdown.block_quote": "italic",
+})
 
 
 def for_display(markdown: str) -> str:
@@ -132,15 +140,16 @@ class GuidancePane(ScrollView, can_focus=True):
         console = self.app.console
         options = console.options.update_width(width)
         wanted = self.scrollable_content_region.height + self.scroll_offset.y + 10
-        for anchor, renderable in self._parts[self._drawn_parts:]:
-            if not whole and len(self._lines) > wanted:
-                self.call_after_refresh(self._draw, True)
-                break
-            self._sections.setdefault(anchor, len(self._lines))
-            rendered = Segment.split_and_crop_lines(console.render(renderable, options), width, pad=True)
-            self._lines.extend(Strip(line, width) for line in rendered)
-            self._lines.append(Strip.blank(width))
-            self._drawn_parts += 1
+        with console.use_theme(CALM):
+            for anchor, renderable in self._parts[self._drawn_parts:]:
+                if not whole and len(self._lines) > wanted:
+                    self.call_after_refresh(self._draw, True)
+                    break
+                self._sections.setdefault(anchor, len(self._lines))
+                rendered = Segment.split_and_crop_lines(console.render(renderable, options), width, pad=True)
+                self._lines.extend(Strip(line, width) for line in rendered)
+                self._lines.append(Strip.blank(width))
+                self._drawn_parts += 1
         self.virtual_size = Size(width, len(self._lines))
         self.refresh()
 
