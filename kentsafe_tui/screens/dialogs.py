@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -25,6 +26,25 @@ class Dialog(ModalScreen):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class ReadingDialog(Dialog):
+    """Something to read and scroll through (help, oversight); escape closes it."""
+
+    def __init__(self, title: str, subtitle: str, *parts: RenderableType, body_id: str = "reading-body") -> None:
+        super().__init__()
+        self.title_text, self.subtitle, self.parts, self.body_id = title, subtitle, parts, body_id
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog full-dialog") as box:
+            box.border_title = self.title_text
+            box.border_subtitle = self.subtitle
+            with VerticalScroll(id=self.body_id, classes="reading-body"):
+                for part in self.parts:
+                    yield Static(part)
+
+    def on_mount(self) -> None:
+        self.query_one(f"#{self.body_id}").focus()
 
 
 class PickerDialog(Dialog):

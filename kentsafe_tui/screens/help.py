@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Static
 
-from .dialogs import Dialog
+from .dialogs import ReadingDialog
 
 KEYS = [
     ("Anywhere", [
@@ -46,32 +43,24 @@ KEYS = [
 ]
 
 
-class HelpScreen(Dialog):
-    BINDINGS = [*Dialog.BINDINGS]
+def _tables(where: list[tuple[str, str]]) -> list[Table]:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for label, value in where:
+        table.add_row(label, Text(value))
+    tables = [table]
+    for title, rows in KEYS:
+        keys = Table(title=title, title_justify="left", title_style="bold underline", show_header=False, box=None,
+                     padding=(0, 2))
+        keys.add_column(style="bold", no_wrap=True)
+        keys.add_column()
+        for key, meaning in rows:
+            keys.add_row(key, meaning)
+        tables.append(keys)
+    return tables
 
+
+class HelpScreen(ReadingDialog):
     def __init__(self, where: list[tuple[str, str]]) -> None:
-        super().__init__()
-        self.where = where
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog full-dialog") as box:
-            box.border_title = "Help: keys and where your data is"
-            box.border_subtitle = "escape closes"
-            with VerticalScroll(id="help-body"):
-                table = Table.grid(padding=(0, 2))
-                table.add_column(style="bold", no_wrap=True)
-                table.add_column()
-                for label, value in self.where:
-                    table.add_row(label, Text(value))
-                yield Static(table, classes="where")
-                for title, rows in KEYS:
-                    keys = Table(title=title, title_justify="left", title_style="bold underline", show_header=False,
-                                 box=None, padding=(0, 2))
-                    keys.add_column(style="bold", no_wrap=True)
-                    keys.add_column()
-                    for key, meaning in rows:
-                        keys.add_row(key, meaning)
-                    yield Static(keys)
-
-    def on_mount(self) -> None:
-        self.query_one("#help-body").focus()
+        super().__init__("Help: keys and where your data is", "escape closes", *_tables(where), body_id="help-body")
