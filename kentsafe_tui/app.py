@@ -25,6 +25,7 @@ ACTIONS = [
     ("Export report", "Save this incident's report as HTML and Markdown, and copy it (F7)", "export"),
     ("Parent letter", "The parent letter for this incident (F8)", "letter"),
     ("Staff briefing", "The short staff briefing, filled in", "staff_briefing"),
+    ("Restore unsaved work", "Typing left by a kentsafe that closed before saving", "restore_drafts"),
     ("Pupil chronology", "Every incident naming a pupil, in the order the concerns arose", "pupil_chronology"),
     ("Help", "Every key, and where the data is (F1)", "help"),
 ]
@@ -91,5 +92,9 @@ class KentsafeApp(App):
             for title, help_text, action in ACTIONS:
                 yield SystemCommand(title, help_text, lambda action=action: main.run_action(action))
         yield SystemCommand("Quit", "Quit kentsafe (ctrl+q)", self.action_request_quit)
-        yield from (command for command in super().get_system_commands(screen)
-                    if command.title not in ("Quit", "Keys"))
+        # Textual's own commands are left out: "Screenshot" would write the screen, records and all, to the
+        # Downloads folder, outside the database's folder and readable by others.
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        self.notify("Screenshots are switched off: they would put record text outside the database's folder.",
+                    severity="warning", markup=False)

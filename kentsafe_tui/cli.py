@@ -84,6 +84,8 @@ def build_parser() -> Parser:
 
     importing = commands.add_parser("import", parents=[common], help="add incidents from a JSON file (- for stdin)")
     importing.add_argument("file")
+    importing.add_argument("--allow-duplicates", action="store_true",
+                           help="import records that look like ones already in the database")
 
     commands.add_parser("verify", parents=[common], help="check the database and its history chain")
 
@@ -128,12 +130,17 @@ def _write_output(text: str, output: str | None, what: str) -> None:
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
-    from .fileio import atomic_write
+    from .fileio import WriteFailed, atomic_write
 
     target = Path(output).expanduser()
     if target.is_dir():
         raise StoreError(f"{target} is a folder: give a file name")
-    atomic_write(target, text.encode())
+    if not target.parent.is_dir():
+        raise StoreError(f"cannot write {target}: the folder {target.parent} does not exist")
+    try:
+        atomic_write(target, text.encode())  # a new file is private (0600): it holds a child's record
+    except WriteFailed as problem:
+        raise StoreError(f"cannot write {target}: {problem}") from None
     print(f"{what} written to {target.absolute()}", file=sys.stderr)
 
 
@@ -145,8 +152,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     from .dates import describe
 
-    for row in store.summaries(args.status, args.search):
+    rows = store.summaries(args.status, args.search)
+    for row in rows:
         _print(f"{row.id}  {describe(row.concern_at):<22}  {row.status:<17}  {safe_line(row.summary)}")
+    if not rows:
+        print(f"kentsafe: no incidents{' match' if args.status or args.search else ''} in {store.path}",
+              file=sys.stderr)
     return 0
 
 
@@ -223,12 +234,13 @@ def cmd_import(args: argparse.Namespace) -> int:
         records = json.loads(raw)
     except json.JSONDecodeError as problem:
         raise StoreError(
-            f"{args.file} is not valid JSON ({problem.msg} at line {problem.lineno}); nothing was imported"
+            f"{args.file} is not valid JSON (line {problem.lineno}, column {problem.colno}: {problem.msg}); "
+            "nothing was imported"
         ) from None
     store = open_store(args)
     source = "standard input" if args.file == "-" else Path(args.file).name
     try:
-        ids = store.import_records(records, source=source)
+        ids = store.import_records(records, source=source, allow_duplicates=args.allow_duplicates)
     except ImportRefused as refused:
         for problem in refused.problems:
             print(f"kentsafe: {safe_line(problem)}", file=sys.stderr)

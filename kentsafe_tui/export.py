@@ -192,10 +192,11 @@ def markdown_report(incident: Incident, library: Library | None = None) -> str:
            f"- **Category:** {md(_label(CATEGORIES, incident.category))}",
            f"- **Scope:** {md(_label(SCOPES, incident.scope))}",
            f"- **Status:** {md(_label(STATUSES, incident.status))}", ""]
-    if amended:
+    changed = [f"{FIELD_LABELS[k]} ({n})" for k, n in sorted(amended.items()) if k in FIELD_LABELS
+               and k != "checklist"]
+    if changed:
         out += ["_Fields changed after they were first recorded (the originals are in the chronology):_ "
-                + ", ".join(f"{FIELD_LABELS.get(k, k)} ({n})" for k, n in sorted(amended.items())
-                            if not k.startswith(CHECKLIST_PREFIX) and k in FIELD_LABELS), ""]
+                + ", ".join(changed), ""]
     out += ["### What happened", "", md_block(incident.details), ""]
     out += ["### Pupils", ""]
     if incident.pupils:
@@ -296,7 +297,8 @@ def html_report(incident: Incident, library: Library | None = None) -> str:
             _table(["", ""], [["Summary", incident.summary], ["When the concern arose", describe(incident.concern_at)],
                               ["Category", _label(CATEGORIES, incident.category)],
                               ["Scope", _label(SCOPES, incident.scope)], ["Status", _label(STATUSES, incident.status)]])]
-    changed = [f"{FIELD_LABELS[k]} ({n})" for k, n in sorted(amended.items()) if k in FIELD_LABELS]
+    changed = [f"{FIELD_LABELS[k]} ({n})" for k, n in sorted(amended.items()) if k in FIELD_LABELS
+               and k != "checklist"]
     if changed:
         body.append(f"<p><em>Changed after first recorded (originals in the chronology): {h(', '.join(changed))}</em></p>")
     body += ["<h3>What happened</h3>", _text(incident.details), "<h3>Pupils</h3>"]

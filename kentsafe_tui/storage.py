@@ -256,8 +256,8 @@ class AtomicJSONStorage(Storage):
             raise CorruptDatabase(f"{self.path} is not a kentsafe database (not UTF-8 text); it has not been touched") from None
         except json.JSONDecodeError as problem:
             raise CorruptDatabase(
-                f"{self.path} is damaged: not valid JSON ({problem.msg} at line {problem.lineno}, column "
-                f"{problem.colno}); it has not been touched. Restore it from a backup"
+                f"{self.path} is damaged: not valid JSON (line {problem.lineno}, column {problem.colno}: "
+                f"{problem.msg}); it has not been touched. Restore it from a backup"
             ) from None
         if not isinstance(data, dict) or not all(isinstance(table, dict) for table in data.values()):
             raise CorruptDatabase(f"{self.path} is not a TinyDB database; it has not been touched")

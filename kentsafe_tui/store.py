@@ -84,6 +84,7 @@ __all__ = [
 ]
 
 ID_PATTERN = re.compile(r"^(\d{4})-(\d{4,})$")
+_WORD_BREAKS = re.compile(r"[^\w]+")  # searching matches from the start of words, whatever the punctuation
 INCIDENTS = "incidents"
 SETTINGS_TABLE = "settings"
 SETTINGS = {
@@ -164,7 +165,10 @@ class Summary:
         ]
         for name in NESTED:
             for entry in doc.get(name) or []:
-                searchable.extend(str(value) for value in entry.values())
+                if name == "checklist":  # the playbook's own words are in every record: only the DSL's notes
+                    searchable.append(str(entry.get("note", "")))
+                else:
+                    searchable.extend(str(value) for value in entry.values())
         return cls(
             id=doc["id"],
             rev=doc.get("rev", 0),
@@ -177,11 +181,12 @@ class Summary:
             done=sum(1 for item in checklist if item.get("state") != "todo"),
             total=len(checklist),
             order=sort_key(doc.get("concern_at")),
-            text="\n".join(searchable).casefold(),
+            text=" " + _WORD_BREAKS.sub(" ", "\n".join(searchable).casefold()),
         )
 
     def matches(self, words: list[str]) -> bool:
-        return all(word in self.text for word in words)
+        """Every word must begin a word of the record: "ale" finds "Alex", not "whale"."""
+        return all(" " + word in self.text for word in words)
 
 
 def merge_checklist(existing: list[ChecklistItem], wanted: list[ChecklistItem]) -> list[ChecklistItem]:
@@ -280,7 +285,7 @@ class Store:
         if status:
             rows = [row for row in rows if row.status == status]
         if search and search.strip():
-            words = search.casefold().split()
+            words = _WORD_BREAKS.sub(" ", search.casefold()).split()
             rows = [row for row in rows if row.matches(words)]
         rows.sort(key=lambda row: (row.order, row.id), reverse=True)
         return rows
@@ -540,10 +545,15 @@ class Store:
             self._meta.upsert(Document(self._meta_doc(data), doc_id=int(META_ID)))
 
     # Import ---------------------------------------------------------------------------------------------
-    def import_records(self, records: Any, source: str = "a file") -> list[str]:
-        """Add records (the shape `list --json` prints) as new incidents, all or none. Returns the new ids."""
+    def import_records(self, records: Any, source: str = "a file", allow_duplicates: bool = False) -> list[str]:
+        """Add records (the shape `list --json` prints, or one record as `show --json` prints it) as new
+        incidents, all or none. A record that matches one already here (same summary, concern time and
+        creation) is refused unless `allow_duplicates`: importing a file twice is a mistake nothing can undo,
+        because nothing is ever deleted. Returns the new ids."""
+        if isinstance(records, dict):
+            records = [records]
         if not isinstance(records, list):
-            raise ImportRefused(["the file must hold a JSON array of incidents"])
+            raise ImportRefused(["the file must hold a JSON array of incidents (or one incident)"])
         now = self._clock()
         at = to_iso(now)
         prepared: list[tuple[Incident, list[dict[str, Any]], str]] = []
@@ -553,6 +563,8 @@ class Store:
                 prepared.append(self._prepare_import(data, now))
             except ValidationError as problem:
                 problems += [f"record {number}: {field}: {message}" for field, message in problem.errors.items()]
+        if not problems and not allow_duplicates:
+            problems = self._duplicates(prepared)
         if problems:
             raise ImportRefused(problems)
         ids: list[str] = []
@@ -569,6 +581,27 @@ class Store:
                 self._write_record(data, meta, self._next_doc_id(data), content, [], entries)
                 ids.append(incident.id)
         return ids
+
+    def _duplicates(self, prepared: list[tuple[Incident, list[dict[str, Any]], str]]) -> list[str]:
+        """Records that match one already here, or an earlier one in the same file: the same summary and
+        concern time, and the same creation time where the incoming record carries one."""
+        def key(incident: Incident) -> tuple[str, float]:
+            return incident.summary.strip().casefold(), sort_key(incident.concern_at)
+
+        here: dict[tuple[str, float], list[Incident]] = {}
+        for incident in self.incidents():
+            here.setdefault(key(incident), []).append(incident)
+        problems, seen = [], {}
+        for number, (incident, _, _) in enumerate(prepared, start=1):
+            same = [other for other in here.get(key(incident), [])
+                    if not incident.created_at or other.created_at == incident.created_at]
+            if same:
+                problems.append(f"record {number}: looks already imported (same as {same[0].id}); "
+                                "use --allow-duplicates if it really is a different incident")
+            elif key(incident) in seen:
+                problems.append(f"record {number}: the same as record {seen[key(incident)]} in this file")
+            seen.setdefault(key(incident), number)
+        return problems
 
     def _prepare_import(self, data: Any, now: datetime) -> tuple[Incident, list[dict[str, Any]], str]:
         if not isinstance(data, dict):
@@ -612,10 +645,16 @@ class Store:
     def verify(self) -> list[str]:
         """Everything wrong with the database, one line each; empty when all is well."""
         problems: list[str] = []
+        if not self.path.exists():
+            return [f"there is no database at {self.path} (nothing has been saved there; is the path right?)"]
+        if self.path.stat().st_size == 0:
+            return [f"{self.path} is empty: kentsafe never writes an empty file (truncated, or made by hand?)"]
         leak = exposure(self.path)
         if leak:
             problems.append(leak)
         data = self._data()
+        if META_TABLE not in data:
+            problems.append(f"{self.path} was not written by kentsafe (it has no kentsafe header)")
         if self._storage.migrated_from is not None:
             problems.append(
                 f"the file has schema {self._storage.migrated_from}; it is migrated (with a backup) at the next save"

@@ -319,8 +319,18 @@ def test_an_older_file_is_migrated_with_a_backup_first(db_path, library, clock):
 
 def test_a_missing_file_is_an_empty_database_until_the_first_save(db_path):
     store = Store(db_path, user="Alice")
-    assert store.summaries() == [] and store.verify() == []
+    assert store.summaries() == []
+    assert store.verify() == [f"there is no database at {db_path} (nothing has been saved there; is the path right?)"]
     assert not db_path.exists() and not db_path.parent.exists()
+
+
+def test_verify_refuses_an_empty_or_foreign_file(db_path):
+    db_path.parent.mkdir(parents=True)
+    db_path.write_bytes(b"")
+    assert "is empty" in Store(db_path).verify()[0]
+    db_path.write_text("{}")
+    os.chmod(db_path, 0o600)
+    assert any("not written by kentsafe" in p for p in Store(db_path).verify())
 
 
 def test_not_found_names_the_id(store):
@@ -332,7 +342,9 @@ def test_not_found_names_the_id(store):
 def test_import_adds_new_ids_keeps_history_and_records_the_import(store, library):
     exported = store.create(make_incident("From the old system"))
     records = [exported.to_dict(), {"summary": "Only a summary", "concern_at": "2026-11-01T12:00:00+00:00"}]
-    ids = store.import_records(records, source="old.json")
+    with pytest.raises(ImportRefused, match="record 1: looks already imported .same as 2026-0001."):
+        store.import_records(records, source="old.json")
+    ids = store.import_records(records, source="old.json", allow_duplicates=True)
     assert ids == ["2026-0002", "2026-0003"]
     carried = store.get("2026-0002")
     assert [e["action"] for e in carried.history] == ["create", "import"]
@@ -387,3 +399,24 @@ def test_an_edit_made_outside_kentsafe_is_never_overwritten_with_old_bytes(seede
     seeded.create(make_incident("Another"))
     assert json.loads(seeded.path.read_text())["incidents"]["1"]["actions"] == "typed by an admin"
     assert any("differs from what its history" in p for p in seeded.verify())
+
+
+def test_importing_the_same_file_twice_is_refused_and_one_record_is_accepted(store):
+    record = {"summary": "Seen on a bus", "concern_at": "2026-11-20T08:00:00+00:00"}
+    assert store.import_records(record) == ["2026-0001"]  # one record, as show --json prints it
+    with pytest.raises(ImportRefused, match="looks already imported"):
+        store.import_records([record])
+    with pytest.raises(ImportRefused, match="record 2: the same as record 1"):
+        store.import_records([dict(record, summary="Other"), dict(record, summary="Other")])
+    assert store.count() == 1
+
+
+def test_search_matches_the_start_of_words_in_what_was_typed(store):
+    store.create(make_incident("Alex shared a clip", pupils=[Pupil(name="Whale Example")]))
+    store.create(make_incident("Staff room concern"))
+    assert [r.summary for r in store.summaries(search="hale")] == []  # not the middle of "Whale"
+    assert [r.summary for r in store.summaries(search="ale")] == ["Alex shared a clip"]  # the start of "Alex"
+    assert [r.summary for r in store.summaries(search="alex")] == ["Alex shared a clip"]
+    assert [r.summary for r in store.summaries(search="whale")] == ["Alex shared a clip"]
+    # the playbook's items are in every record: "staff" finds only the record where a DSL typed it
+    assert [r.summary for r in store.summaries(search="staff")] == ["Staff room concern"]

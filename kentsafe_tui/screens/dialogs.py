@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 from ..content import Library
 from ..dates import describe
 from ..store import ConflictError
-from ..widgets.safe_inputs import SafeInput, SafeTextArea
+from ..widgets.safe_inputs import SafeButton, SafeInput, SafeTextArea
 
 
 class Dialog(ModalScreen):
@@ -132,10 +132,11 @@ class AskTextDialog(Dialog):
     """Ask for a piece of text (a reason, a note, an outcome)."""
 
     def __init__(self, title: str, question: str, initial: str = "", required: bool = True,
-                 multiline: bool = False) -> None:
+                 multiline: bool = False, ok_label: str = "OK") -> None:
         super().__init__()
         self.title_text, self.question, self.initial = title, question, initial
-        self.required, self.multiline = required, multiline
+        self.required, self.multiline, self.ok_label = required, multiline, ok_label
+        self._warned = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
@@ -147,9 +148,9 @@ class AskTextDialog(Dialog):
                 yield SafeInput(self.initial, id="answer")
             yield Static("", id="answer-error", classes="error")
             with Horizontal(classes="buttons"):
-                yield Button("OK (ctrl+s)" if self.multiline else "OK (enter)", id="ok", variant="primary",
-                             compact=True)
-                yield Button("Cancel (escape)", id="cancel", compact=True)
+                yield SafeButton(f"{self.ok_label} ({'ctrl+s' if self.multiline else 'enter'})", id="ok",
+                             variant="primary")
+                yield SafeButton("Cancel (esc)", id="cancel")
 
     BINDINGS = [*Dialog.BINDINGS, Binding("ctrl+s", "ok", "OK", show=False)]
 
@@ -159,6 +160,17 @@ class AskTextDialog(Dialog):
     def _value(self) -> str:
         answer = self.query_one("#answer")
         return answer.text if isinstance(answer, TextArea) else answer.value  # type: ignore[attr-defined]
+
+    def action_cancel(self) -> None:
+        """Escape drops what was typed only when pressed twice: on a slow link escape can arrive unmeant."""
+        if self._value() != self.initial and not self._warned:
+            self._warned = True
+            error = self.query_one("#answer-error", Static)
+            error.update("Press escape again to drop what you typed, or "
+                         f"{'ctrl+s' if self.multiline else 'enter'} to keep it.")
+            error.display = True
+            return
+        self.dismiss(None)
 
     def action_ok(self) -> None:
         value = self._value()
@@ -179,16 +191,18 @@ class AskTextDialog(Dialog):
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
-        self.dismiss(None)
+        self.action_cancel()
 
 
 class ChoiceDialog(Dialog):
-    """A question with a few answers, each a button with its own key."""
+    """A question with a few answers, each a button. Safe answers have a key; one that throws typing away
+    does not (a key typed a moment too late must never discard anything), and only the first answer counts."""
 
-    def __init__(self, title: str, message: Text | str, choices: list[tuple[str, str, str]]) -> None:
-        """`choices` are (key, label, value); the first is the default."""
+    def __init__(self, title: str, message: Text | str, choices: list[tuple[str | None, str, str]]) -> None:
+        """`choices` are (key or None, label, value); the first is the default."""
         super().__init__()
         self.title_text, self.message, self.choices = title, message, choices
+        self._answered = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
@@ -196,22 +210,31 @@ class ChoiceDialog(Dialog):
             yield Static(self.message if isinstance(self.message, Text) else Text(self.message), classes="question")
             with Horizontal(classes="buttons"):
                 for index, (key, label, value) in enumerate(self.choices):
-                    yield Button(f"{label} ({key})", id=f"choice-{value}", variant="primary" if index == 0 else "default",
+                    shown = f"{label} ({'esc' if key == 'escape' else key})" if key else label
+                    yield SafeButton(shown, id=f"choice-{value}", variant="primary" if index == 0 else "default",
                                  compact=True)
 
     def on_mount(self) -> None:
         self.query(Button).first().focus()
 
+    def answer(self, value: str | None) -> None:
+        if not self._answered:
+            self._answered = True
+            self.dismiss(value)
+
+    def action_cancel(self) -> None:
+        self.answer(None)
+
     def on_key(self, event) -> None:
         for key, _, value in self.choices:
-            if event.key == key:
+            if key and event.key == key:
                 event.stop()
-                self.dismiss(value)
+                self.answer(value)
                 return
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss((event.button.id or "").removeprefix("choice-"))
+        self.answer((event.button.id or "").removeprefix("choice-"))
 
 
 class ConflictDialog(Dialog):
@@ -230,9 +253,9 @@ class ConflictDialog(Dialog):
             with VerticalScroll(classes="differences"):
                 yield Static(self._differences())
             with Horizontal(classes="buttons"):
-                yield Button("Keep mine, as an amendment (k)", id="amend", variant="primary", compact=True)
-                yield Button("Reload theirs (r)", id="reload", compact=True)
-                yield Button("Cancel (esc)", id="cancel", compact=True)
+                yield SafeButton("Keep mine, as an amendment (k)", id="amend", variant="primary")
+                yield SafeButton("Reload theirs (r)", id="reload")
+                yield SafeButton("Cancel (esc)", id="cancel")
 
     def _differences(self) -> Text:
         from ..export import FIELD_LABELS, value_text
@@ -284,8 +307,8 @@ class TextViewDialog(Dialog):
                 yield Label(Text(f"Saved to {self.path}"), classes="saved-path")
             yield TextArea(self.text, read_only=True, soft_wrap=True, id="viewer")
             with Horizontal(classes="buttons"):
-                yield Button("Copy to clipboard (c)", id="copy", variant="primary", compact=True)
-                yield Button("Close (escape)", id="close", compact=True)
+                yield SafeButton("Copy to clipboard (c)", id="copy", variant="primary")
+                yield SafeButton("Close (escape)", id="close")
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.text)

@@ -67,6 +67,23 @@ class Context:
         ]
 
 
+def draft_preview(draft: Draft, limit: int = 300) -> str:
+    """What a draft holds, in a few words, so a DSL can tell whether it is worth restoring."""
+    from ..history import diff
+
+    base = draft.base or {}
+    parts = []
+    for key, (_, new) in diff(base, draft.edited).items():
+        if key.startswith("checklist") or key in ("id", "created_at", "created_by", "concern_at"):
+            continue
+        if isinstance(new, str) and new.strip():
+            parts.append(f"{key.replace('_', ' ')}: {new.strip()}")
+        elif isinstance(new, list) and new:
+            parts.append(f"{key}: {len(new)} row(s)")
+    text = "; ".join(parts) or "(no text typed)"
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 class MainScreen(Screen):
     # No automatic focus: None would mean the App's "*" (the guidance, the first focusable widget), and a
     # selector is focused before layout settles, scrolling the form. on_mount puts the cursor in Summary.
@@ -92,6 +109,9 @@ class MainScreen(Screen):
         self.context = context
         self.session = EditSession(context.store)
         self._draft_due = False
+        self._offering = False
+        self._declined: set[Path] = set()
+        self._noticed: set[Path] = set()
         self._shown: tuple = ()  # what the heading and tab line last showed: redrawn only when it changes
         self._tabs_shown = Text()
 
@@ -137,9 +157,8 @@ class MainScreen(Screen):
         self.call_after_refresh(lambda: self.form.query_one("#f-summary").focus(scroll_visible=False))
         self.set_interval(DRAFT_EVERY, self._write_draft_if_due)
         # The records are read once the whole screen is up (see _form_ready).
-        left = self.context.drafts.left_behind()
-        if left:
-            self.call_after_refresh(self._offer_draft, left[0])
+        self.call_after_refresh(self._check_drafts, True)
+        self.set_interval(5, self._check_drafts)
 
     @on(IncidentForm.Ready)
     def _form_ready(self) -> None:
@@ -314,8 +333,8 @@ class MainScreen(Screen):
             self.call_after_refresh(widget.focus)
 
     def action_record_keeping(self) -> None:
-        if self.guidance.show("record-keeping"):
-            self.notify("The record-keeping guide is in the guidance pane (F2).", markup=False)
+        if self.guidance.show("record-keeping") and self.has_class("-narrow"):
+            self.action_focus_pane("guidance")
 
     def action_oversight(self) -> None:
         from ..oversight import DEFAULT_OPEN_DAYS, compute
@@ -420,7 +439,7 @@ class MainScreen(Screen):
 
         self.app.push_screen(ChoiceDialog("Unsaved changes", f"You have unsaved changes to {name}. Save them "
                                           f"before you {doing}?",
-                                          [("s", "Save", "save"), ("d", "Discard", "discard"),
+                                          [("s", "Save", "save"), (None, "Discard them", "discard"),
                                            ("escape", "Cancel", "cancel")]), decided)
 
     def request_quit(self) -> None:
@@ -447,25 +466,57 @@ class MainScreen(Screen):
         except (OSError, WriteFailed) as problem:
             self._error(f"Could not keep a draft of your typing: {problem}. Save soon (ctrl+s).")
 
+    def _check_drafts(self, ask: bool = False) -> None:
+        """Typing left by a kentsafe that has gone, also one that went after this one started (a drop seconds
+        before reconnecting leaves the old process alive for a moment). At start it is offered at once; found
+        later, a dialog would catch keys meant for the form, so a notice says where to find it."""
+        if self._offering:
+            return
+        left = [draft for draft in self.context.drafts.left_behind() if draft.path not in self._declined]
+        if not left:
+            return
+        if ask and len(self.app.screen_stack) == 1:
+            self._offer_draft(left[0])
+        elif left[0].path not in self._noticed:
+            self._noticed.add(left[0].path)
+            self.notify("Unsaved typing from a kentsafe that has closed was found. To see it: ctrl+p, then "
+                        "'Restore unsaved work'.", markup=False, timeout=20)
+
+    def action_restore_drafts(self) -> None:
+        self._declined.clear()
+        left = self.context.drafts.left_behind()
+        if left:
+            self._offer_draft(left[0])
+        else:
+            self.notify("There is no unsaved work left by another kentsafe.", markup=False, timeout=4)
+
     def _offer_draft(self, draft: Draft) -> None:
-        what = draft.incident_id or "a new incident"
-        message = Text(f"kentsafe closed before this was saved: your typing on {what}, kept at "
-                       f"{describe(draft.saved_at)}. Restore it now?")
+        self._offering = True
+        message = Text(f"kentsafe closed before this was saved: your typing on "
+                       f"{draft.incident_id or 'a new incident'}, kept at {describe(draft.saved_at)}.\n\n")
+        message.append(draft_preview(draft), style="italic")
+        message.append("\n\nRestore it now? (Later keeps it for next time.)")
 
         def decided(choice: str | None) -> None:
+            self._offering = False
             if choice == "restore":
-                self.session.restore(draft.edited, draft.base)
-                draft.remove()
-                self._show_session()
-                self._draft_due = True
-                self.notify("Restored. It is not saved yet: check it and press ctrl+s.", markup=False)
+                self._then_if_clean(lambda: self._restore(draft), "restore the other typing")
             elif choice == "discard":
                 draft.remove()
-                self.notify("Draft discarded.", markup=False)
+                self.notify("Draft discarded.", markup=False, timeout=4)
+            else:
+                self._declined.add(draft.path)
 
         self.app.push_screen(ChoiceDialog("Unsaved work found", message,
-                                          [("r", "Restore", "restore"), ("d", "Discard", "discard"),
+                                          [("r", "Restore", "restore"), (None, "Discard it", "discard"),
                                            ("escape", "Later", "later")]), decided)
+
+    def _restore(self, draft: Draft) -> None:
+        self.session.restore(draft.edited, draft.base)
+        draft.remove()
+        self._show_session()
+        self._draft_due = True
+        self.notify("Restored. It is not saved yet: check it and press ctrl+s.", markup=False)
 
     # Messages from the widgets -----------------------------------------------------------------------------
     @on(IncidentForm.Changed)
@@ -484,24 +535,42 @@ class MainScreen(Screen):
 
     @on(IncidentForm.StatusRequested)
     def _status_requested(self, event: IncidentForm.StatusRequested) -> None:
+        """Closing asks for the outcome and reopening for the reason; either is then saved at once."""
         form = self.form
         if event.new == "closed":
+            todo = sum(1 for item in self.session.edited.checklist if item.state == "todo")
+            question = "What was the outcome? It is needed to close the record (which is kept, never deleted)."
+            if todo:
+                question += f"\n\n{todo} checklist item(s) are still to do: tick them, or mark them not " \
+                            "applicable with a reason, before or after closing."
+
             def closed(outcome: str | None) -> None:
                 if outcome is not None:
                     form.set_text("outcome", outcome)
                     form.set_status("closed")
-            self.app.push_screen(AskTextDialog("Closing the incident", "What was the outcome? It is needed to "
-                                               "close the record, which is kept.",
-                                               self.session.edited.outcome, multiline=True), closed)
+                    self._save(amend=False)
+            self.app.push_screen(AskTextDialog("Closing the incident", question, self.session.edited.outcome,
+                                               multiline=True, ok_label="Close and save"), closed)
         elif event.old == "closed":
             def reopened(reason: str | None) -> None:
                 if reason is not None:
                     self.session.edited.decisions.append(Decision(decision="Reopened", reason=reason))
                     form.load(self.session.edited, self.session.base.status if self.session.base else None)
                     form.set_status(event.new)
-            self.app.push_screen(AskTextDialog("Reopening the incident", "Why is it being reopened?"), reopened)
+                    self._save(amend=False)
+            self.app.push_screen(AskTextDialog("Reopening the incident", "Why is it being reopened?",
+                                               ok_label="Reopen and save"), reopened)
         else:
             form.set_status(event.new)
+
+    @on(IncidentForm.RemoveRequested)
+    def _remove_requested(self, event: IncidentForm.RemoveRequested) -> None:
+        def decided(choice: str | None) -> None:
+            if choice == "remove":
+                self.call_later(self.form.remove_row, event.name, event.index)  # a coroutine: schedule it
+        self.app.push_screen(ChoiceDialog("Remove?", f"Remove {event.label} from the form? (Once saved, the "
+                                          "history still shows it was there.)",
+                                          [("escape", "Keep it", "keep"), (None, "Remove", "remove")]), decided)
 
     @on(ChecklistView.Moved)
     def _item_moved(self, event: ChecklistView.Moved) -> None:

@@ -47,6 +47,12 @@ IMAGERY_RULE = (
 ROW = re.compile(r"^(pupils|referrals|decisions|transfers)-(\d+)-(\w+)$")
 ROW_KINDS: dict[str, type] = {"pupils": Pupil, "referrals": Referral, "decisions": Decision, "transfers": Transfer}
 ROW_TITLES = {"pupils": "Pupil", "referrals": "Referral", "decisions": "Decision", "transfers": "Transfer"}
+ROW_FIELDS = {  # typed values hide the placeholders, so each row says what its fields are
+    "pupils": "name, year / role, date of birth",
+    "referrals": "agency, when / reference, note",
+    "decisions": "what was decided / why",
+    "transfers": "sent to / sent on, receipt confirmed on / note",
+}
 DATE_FIELDS = {("referrals", "at"): "moment", ("pupils", "date_of_birth"): "day",
                ("transfers", "sent_at"): "day", ("transfers", "acknowledged_at"): "day"}
 TEXT_AREAS = {
@@ -110,6 +116,13 @@ class IncidentForm(VerticalScroll):
 
     class Ready(Message):
         """The whole form is on screen, its lower part included."""
+
+    class RemoveRequested(Message):
+        """A row's Remove button: the screen asks first, then calls remove_row."""
+
+        def __init__(self, name: str, index: int, label: str) -> None:
+            super().__init__()
+            self.name, self.index, self.label = name, index, label
 
     def __init__(self, library: Library, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -311,7 +324,7 @@ class IncidentForm(VerticalScroll):
                                      id=f"{prefix}-acknowledged_at", classes="date")),
                 SafeInput(entry.note, placeholder="Note (how it was sent)", id=f"{prefix}-note"),
             ]
-        title = Label(Text(f"{ROW_TITLES[name]} {index + 1}"), classes="row-title")
+        title = Label(Text(f"{ROW_TITLES[name]} {index + 1}: {ROW_FIELDS[name]}"), classes="row-title")
         remove = SafeButton("✕ Remove", id=f"remove-{prefix}", classes="remove-row")
         return Vertical(Horizontal(title, remove, classes="row-head"), *parts, classes="row")
 
@@ -355,6 +368,9 @@ class IncidentForm(VerticalScroll):
     # Reacting to typing ------------------------------------------------------------------------------
     def _changed(self, name: str) -> None:
         if not self._loading:
+            for error in self.query(f"#e-{name}"):  # what was wrong is being put right: the old message goes
+                if error.display and name not in self._unparsed:
+                    error.display = False
             self.post_message(self.Changed(name))
 
     @on(Input.Changed)
@@ -450,11 +466,20 @@ class IncidentForm(VerticalScroll):
                 name, index = match.group(1), int(match.group(2))
                 rows = getattr(self.incident, name)
                 if index < len(rows):
-                    del rows[index]
-                    self._unparsed = {k: v for k, v in self._unparsed.items() if not k.startswith(f"{name}[")}
-                    self._changed(name)
-                    await self._rebuild_rows(name)
-                    self.query_one(f"#add-{name}", Button).focus()
+                    entry = rows[index]
+                    detail = next((str(getattr(entry, f)) for f in ("name", "sent_to", "decision", "agency")
+                                   if getattr(entry, f, "")), "")
+                    label = f"{ROW_TITLES[name].lower()} {index + 1}" + (f" ({detail})" if detail else "")
+                    self.post_message(self.RemoveRequested(name, index, label))
+
+    async def remove_row(self, name: str, index: int) -> None:
+        rows = getattr(self.incident, name)
+        if index < len(rows):
+            del rows[index]
+            self._unparsed = {k: v for k, v in self._unparsed.items() if not k.startswith(f"{name}[")}
+            self._changed(name)
+            await self._rebuild_rows(name)
+            self.query_one(f"#add-{name}", Button).focus()
 
     # Problems ------------------------------------------------------------------------------------------
     def problems(self) -> dict[str, str]:
@@ -485,12 +510,14 @@ class IncidentForm(VerticalScroll):
             widget.display = bool(messages)
 
     def first_error_widget(self, errors: dict[str, str]):
-        """The field to put the cursor in after a failed save."""
+        """The field to put the cursor in after a failed save (its message is scrolled into view with it)."""
         for where in errors:
             place = where.split(".")[0].split("[")[0]
             for selector in (f"#f-{place}", f"#add-{place}"):
                 found = self.query(selector)
                 if found:
+                    for message in self.query(f"#e-{place}"):
+                        self.call_after_refresh(self.scroll_to_widget, message, animate=False)
                     return found.first()
         return None
 
