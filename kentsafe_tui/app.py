@@ -27,6 +27,7 @@ ACTIONS = [
     ("Staff briefing", "The short staff briefing, filled in", "staff_briefing"),
     ("Restore unsaved work", "Typing left by a kentsafe that closed before saving", "restore_drafts"),
     ("Pupil chronology", "Every incident naming a pupil, in the order the concerns arose", "pupil_chronology"),
+    ("School settings", "School name, DSL name and phone for letters (as kentsafe settings)", "settings"),
     ("Help", "Every key, and where the data is (F1)", "help"),
 ]
 

@@ -71,6 +71,8 @@ def build_parser() -> Parser:
 
     letter = commands.add_parser("letter", parents=[common], help="the parent letter for an incident")
     letter.add_argument("id")
+    letter.add_argument("--format", choices=["text", "markdown"], default="text",
+                        help="plain text to print or paste (default), or Markdown")
     letter.add_argument("-o", "--output", metavar="FILE")
 
     chronology = commands.add_parser("chronology", parents=[common],
@@ -188,7 +190,8 @@ def cmd_letter(args: argparse.Namespace) -> int:
 
     library = load_library(args)
     store = open_store(args, library)
-    letter, missing = parent_letter(library, store.get(args.id), store.settings(), now_local())
+    letter, missing = parent_letter(library, store.get(args.id), store.settings(), now_local(),
+                                    plain=args.format == "text")
     _write_output(letter, args.output, "The letter")
     for key in missing:
         print(f"kentsafe: note: the setting {key} is not set: kentsafe settings {key} \"...\"", file=sys.stderr)

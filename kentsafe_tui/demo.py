@@ -24,12 +24,18 @@ SITUATIONS = [
     ("online_grooming", "reported_here", "DEMO: pupil reports an adult stranger asking to move to a private app"),
     ("other_online", "reported_here", "DEMO: pupil worried by a scary challenge video"),
 ]
-DETAILS = (
-    "DEMO RECORD, FICTIONAL. A pupil came to their tutor at break and said that a video was being passed around "
-    "in a group chat. The tutor did not look at the phone and brought the pupil to the DSL at once. The pupil "
-    "said they had not asked for it and had not forwarded it. They were upset but calm by the end of the talk. "
-    "Parents were phoned in the afternoon. The device was not viewed; the pupil kept it switched off in their bag. "
-)
+DETAILS = {  # DEMO RECORDS, FICTIONAL: what a tutor might write, for each kind of concern
+    "harmful_content": "A pupil came to their tutor at break and said a video was being passed round a group "
+    "chat. The tutor did not look at the phone and brought the pupil to the DSL at once. The pupil had not asked "
+    "for it and had not forwarded it. ",
+    "nudes": "A pupil told the school nurse that a picture of them had been shared without their consent. The "
+    "nurse did not ask to see it and brought the pupil to the DSL. The pupil was upset but calm by the end. ",
+    "online_bullying": "A parent emailed to say edited photos of their child were being posted with unkind "
+    "comments. The pupil confirmed it and named the account. Nothing was viewed by staff. ",
+    "online_grooming": "A pupil told a teacher that an adult they did not know kept messaging them and asked to "
+    "move to a private app. The teacher wrote down the pupil's words and told the DSL straight away. ",
+    "other_online": "A pupil said a frightening challenge video had kept them awake. They had not shared it. ",
+}
 
 
 def fictional_incident(rng: random.Random, library: Library | None, when: datetime,
@@ -43,7 +49,7 @@ def fictional_incident(rng: random.Random, library: Library | None, when: dateti
     ]
     incident = Incident(
         summary=summary.format(y=year),
-        details=DETAILS * rng.randint(1, 3),
+        details="DEMO RECORD, FICTIONAL. " + DETAILS.get(category, DETAILS["other_online"]),
         category=category,
         scope=scope,
         status=rng.choice(["open", "open", "awaiting_response", "monitoring", "closed"]),

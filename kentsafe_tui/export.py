@@ -85,6 +85,19 @@ def md_cell(text: Any) -> str:
     return "<br>".join(md(line) for line in str(text).splitlines()) or " "
 
 
+def day(value: str) -> str:
+    """A calendar date as words, e.g. 3 April 2012: unambiguous in any country."""
+    if not value:
+        return ""
+    try:
+        from datetime import date as _date
+
+        parsed = _date.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{parsed.day} {parsed:%B %Y}"
+
+
 def h(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
@@ -202,7 +215,7 @@ def markdown_report(incident: Incident, library: Library | None = None) -> str:
     if incident.pupils:
         out += ["| Name | Year | Role | Date of birth |", "| --- | --- | --- | --- |"]
         out += [f"| {md_cell(p.name)} | {md_cell(p.year_group)} | {md_cell(_label(PUPIL_ROLES, p.role))} | "
-                f"{md_cell(p.date_of_birth)} |" for p in incident.pupils]
+                f"{md_cell(day(p.date_of_birth))} |" for p in incident.pupils]
     else:
         out.append("_(none named)_")
     out += ["", "### Referral", "",
@@ -232,7 +245,7 @@ def markdown_report(incident: Incident, library: Library | None = None) -> str:
     out += ["", "### Outcome", "", md_block(incident.outcome), ""]
     if incident.transfers:
         out += ["### Transfers of the file", "", "| Sent to | Sent | Acknowledged | Note |", "| --- | --- | --- | --- |"]
-        out += [f"| {md_cell(t.sent_to)} | {md_cell(t.sent_at)} | {md_cell(t.acknowledged_at or 'not yet')} | "
+        out += [f"| {md_cell(t.sent_to)} | {md_cell(day(t.sent_at))} | {md_cell(day(t.acknowledged_at) or 'not yet')} | "
                 f"{md_cell(t.note)} |" for t in incident.transfers]
         out.append("")
     done, total = incident.checklist_progress()
@@ -303,7 +316,7 @@ def html_report(incident: Incident, library: Library | None = None) -> str:
         body.append(f"<p><em>Changed after first recorded (originals in the chronology): {h(', '.join(changed))}</em></p>")
     body += ["<h3>What happened</h3>", _text(incident.details), "<h3>Pupils</h3>"]
     body.append(_table(["Name", "Year", "Role", "Date of birth"],
-                       [[p.name, p.year_group, _label(PUPIL_ROLES, p.role), p.date_of_birth] for p in incident.pupils])
+                       [[p.name, p.year_group, _label(PUPIL_ROLES, p.role), day(p.date_of_birth)] for p in incident.pupils])
                 if incident.pupils else "<p><em>(none named)</em></p>")
     body += ["<h3>Referral</h3>", _table(["", ""], [
         ["Decision", _label(REFERRAL_DECISIONS, incident.referral_decision)],
@@ -330,7 +343,7 @@ def html_report(incident: Incident, library: Library | None = None) -> str:
     if incident.transfers:
         body += ["<h3>Transfers of the file</h3>", _table(
             ["Sent to", "Sent", "Acknowledged", "Note"],
-            [[t.sent_to, t.sent_at, t.acknowledged_at or "not yet", t.note] for t in incident.transfers])]
+            [[t.sent_to, day(t.sent_at), day(t.acknowledged_at) or "not yet", t.note] for t in incident.transfers])]
     done, total = incident.checklist_progress()
     body += ["<h2>What was done (process)</h2>", f"<h3>Checklist ({done}/{total})</h3>",
              _table(["Item", "State", "By", "When", "Note"],

@@ -21,8 +21,12 @@ def long_date(moment: datetime) -> str:
     return f"{moment.day} {moment.strftime('%B %Y')}"
 
 
-def fill(template: Document, incident: Incident | None, settings: dict[str, str], now: datetime) -> tuple[str, list[str]]:
-    """The template's text with every placeholder filled; also the settings that were missing."""
+def fill(template: Document, incident: Incident | None, settings: dict[str, str], now: datetime,
+         plain: bool = False) -> tuple[str, list[str]]:
+    """The template's text with every placeholder filled; also the settings that were missing.
+
+    Markdown by default; `plain` gives text to print or paste into a letter (parents do not read Markdown).
+    """
     values = {key: safe_line(settings.get(key, "")).strip() for key in SETTING_KEYS}
     values["today"] = long_date(now)
     if incident is not None:
@@ -34,7 +38,7 @@ def fill(template: Document, incident: Incident | None, settings: dict[str, str]
         key = match.group(1)
         value = values.get(key, "")
         if value:
-            if key not in SETTING_KEYS:
+            if key not in SETTING_KEYS or plain:
                 return value
             # A setting is text a person typed: escaped so the letter (Markdown) shows it exactly as typed, and
             # no markup or placeholder in it takes effect. Line-start marks only matter at the start of a line.
@@ -46,7 +50,24 @@ def fill(template: Document, incident: Incident | None, settings: dict[str, str]
             return f"[{key.replace('_', ' ')} not set: kentsafe settings {key} \"...\"]"
         return f"[{key.replace('_', ' ')} not known here]"
 
-    return reflow(PLACEHOLDER.sub(replace, template.display_markdown())).strip() + "\n", missing
+    text = template.display_markdown()
+    if plain:  # the template's own marks go; placeholders are kept aside so "{{school_name}}" is untouched
+        parts = PLACEHOLDER.split(text)
+        text = "".join(to_plain(part) if index % 2 == 0 else "{{" + part + "}}" for index, part in enumerate(parts))
+    filled = reflow(PLACEHOLDER.sub(replace, text))
+    if plain:  # Markdown's two-space line breaks mean nothing in plain text
+        filled = "\n".join(line.rstrip() for line in filled.splitlines())
+    return filled.strip() + "\n", missing
+
+
+def to_plain(markdown: str) -> str:
+    """The template's Markdown as plain text: no heading marks, emphasis, link brackets or escapes."""
+    text = re.sub(r"^#{1,6}\s+", "", markdown, flags=re.M)
+    text = re.sub(r"\[([^\]]+)\]\((https?://[^)\s]+)\)", r"\1 (\2)", text)
+    text = re.sub(r"<((?:https?://|mailto:)[^>\s]+)>", r"\1", text)
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
+    text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"\1", text)
+    return re.sub(r"\\([\\`*_{}\[\]()#+\-.!|<>~&])", r"\1", text)
 
 
 _BLOCK_START = re.compile(r"^\s*(#|[-*+]\s|\d+[.)]\s|>|\||```)")
@@ -64,15 +85,17 @@ def reflow(markdown: str) -> str:
     return "\n".join(lines)
 
 
-def parent_letter(library: Library, incident: Incident, settings: dict[str, str], now: datetime) -> tuple[str, list[str]]:
+def parent_letter(library: Library, incident: Incident, settings: dict[str, str], now: datetime,
+                  plain: bool = False) -> tuple[str, list[str]]:
     template = library.template("parent_letter", incident.scope)
     if template is None:
         raise FileNotFoundError(f"no parent letter template for scope {incident.scope} in the content")
-    return fill(template, incident, settings, now)
+    return fill(template, incident, settings, now, plain)
 
 
-def staff_briefing(library: Library, incident: Incident | None, settings: dict[str, str], now: datetime) -> tuple[str, list[str]]:
+def staff_briefing(library: Library, incident: Incident | None, settings: dict[str, str], now: datetime,
+                   plain: bool = False) -> tuple[str, list[str]]:
     template = library.template("staff_briefing", incident.scope if incident else "any")
     if template is None:
         raise FileNotFoundError("no staff briefing template in the content")
-    return fill(template, incident, settings, now)
+    return fill(template, incident, settings, now, plain)

@@ -98,3 +98,17 @@ async def test_export_waits_until_the_incident_is_saved(db_path, library):
         saved = list((db_path.parent / "exports").glob("2026-0001-report-*"))
         assert sorted(p.suffix for p in saved) == [".html", ".md"]
         assert all(oct(p.stat().st_mode & 0o777) == "0o600" for p in saved)
+
+
+async def test_school_settings_are_set_in_the_app(db_path, library):
+    app = app_on(db_path, library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await app.screen.run_action("settings")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "SettingsDialog"
+        await pilot.press(*"Oak [b]Hill[/b] School", "tab", *"Priya Shah", "ctrl+s")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "MainScreen"
+    settings = Store(db_path).settings()
+    assert settings["school_name"] == "Oak [b]Hill[/b] School" and settings["dsl_name"] == "Priya Shah"

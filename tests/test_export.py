@@ -55,7 +55,7 @@ def test_markdown_report_holds_the_record_checklist_referrals_and_chronology(wor
     assert report.startswith(f"# Safeguarding incident {worked.id}\n")
     for text in ("Video shared in a Year 9 group chat", "A tutor was told at break.", "The pupil did not forward it.",
                  "Fri 27 Nov 2026, 16:05", "Harmful video or images circulating", "A concern has been reported here",
-                 "Sam Example", "Received it", "2012-03-04", "CEOP-4471", "Online report made", "Referred",
+                 "Sam Example", "Received it", "4 March 2012", "CEOP-4471", "Online report made", "Referred",
                  "Speak to tutor groups", "Rumours are spreading", "CONFIDENTIAL"):
         assert text in report, text
     first = worked.checklist[0]

@@ -191,9 +191,21 @@ def test_cli_letter_to_a_file(capsys, db, tmp_path, library):
     assert out == ""
     assert err == f"The letter written to {target}\n"
     written = target.read_text(encoding="utf-8")
+    expected, _ = parent_letter(library, Store(db).get(incident_id), SETTINGS, now_local(), plain=True)
+    assert written == expected  # plain text by default: parents do not read Markdown
+    assert "Oakfield Academy" in written and "{{" not in written and "**" not in written
+    assert main(["letter", incident_id, "--db", db, "--format", "markdown", "-o", str(target)]) == 0
     expected, _ = parent_letter(library, Store(db).get(incident_id), SETTINGS, now_local())
-    assert written == expected
-    assert "Oakfield Academy" in written and "{{" not in written
+    assert target.read_text(encoding="utf-8") == expected and "**" in expected
+
+
+def test_plain_letters_keep_settings_as_typed_and_the_signature_on_its_own_lines(library):
+    settings = dict(SETTINGS, school_name="St *Mary's* [School](x)")
+    letter, _ = parent_letter(library, incident("reported_here"), settings, NOW, plain=True)
+    assert "St *Mary's* [School](x)" in letter  # nothing in a setting is read as markup
+    assert "<https://" not in letter and "**" not in letter and "https://www.ceop.police.uk" in letter
+    lines = letter.rstrip().splitlines()
+    assert lines[-2:] == [settings["headteacher_name"], "Headteacher, St *Mary's* [School](x)"]
 
 
 def test_cli_letter_for_an_unknown_incident(capsys, db):

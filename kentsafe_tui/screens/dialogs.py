@@ -291,6 +291,36 @@ class ConflictDialog(Dialog):
         self.dismiss(None if event.button.id == "cancel" else event.button.id)
 
 
+class SettingsDialog(Dialog):
+    """The school's settings used in letters; the same as `kentsafe settings`. Returns the new values."""
+
+    BINDINGS = [*Dialog.BINDINGS, Binding("ctrl+s", "save", "Save", show=False)]
+
+    def __init__(self, current: dict[str, str], meanings: dict[str, str]) -> None:
+        super().__init__()
+        self.current, self.meanings = current, meanings
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide-dialog") as box:
+            box.border_title = "School settings (used in letters; shared by every DSL using this database)"
+            for key, meaning in self.meanings.items():
+                yield Label(Text(meaning[0].upper() + meaning[1:]), classes="field-label")
+                yield SafeInput(self.current.get(key, ""), id=f"setting-{key}")
+            with Horizontal(classes="buttons"):
+                yield SafeButton("Save (ctrl+s)", id="save", variant="primary")
+                yield SafeButton("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query(Input).first().focus()
+
+    def action_save(self) -> None:
+        self.dismiss({key: self.query_one(f"#setting-{key}", Input).value for key in self.meanings})
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.action_save() if event.button.id == "save" else self.dismiss(None)
+
+
 class TextViewDialog(Dialog):
     """Show a report or a letter, where it was saved, and copy it."""
 

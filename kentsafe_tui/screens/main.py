@@ -30,7 +30,7 @@ from ..store import ConflictError, NotFound, Store, StoreError
 from ..widgets.checklist import ChecklistView
 from ..widgets.form import IncidentForm
 from ..widgets.guidance import GuidancePane
-from .dialogs import AskTextDialog, ChoiceDialog, ConflictDialog, TextViewDialog
+from .dialogs import AskTextDialog, ChoiceDialog, ConflictDialog, SettingsDialog, TextViewDialog
 
 PANES = {"guidance": "F2 Guidance", "form": "F3 Incident", "checklist": "F4 Checklist"}
 DRAFT_EVERY = 1.0  # seconds between draft writes while typing
@@ -312,7 +312,7 @@ class MainScreen(Screen):
         self.context.drafts.clear()
         self._draft_due = False
         self._show_session()
-        self.notify(f"Saved {saved.id}.", markup=False)
+        self.notify(f"Saved {saved.id}.", markup=False, timeout=3)
         if after:
             after()
         return True
@@ -373,14 +373,14 @@ class MainScreen(Screen):
         incident = self.session.edited
         try:
             if parent:
-                text, missing = parent_letter(library, incident, store.settings(), now_local())
+                text, missing = parent_letter(library, incident, store.settings(), now_local(), plain=True)
             else:
-                text, missing = staff_briefing(library, incident, store.settings(), now_local())
+                text, missing = staff_briefing(library, incident, store.settings(), now_local(), plain=True)
         except FileNotFoundError as problem:
             self._error(str(problem))
             return
         name = f"{incident.id or 'new'}-{'parent-letter' if parent else 'staff-briefing'}-" \
-               f"{now_local():%Y%m%d-%H%M%S}.md"
+               f"{now_local():%Y%m%d-%H%M%S}.txt"
         path = self._save_export(name, text)
         if missing:
             self._warn("Settings not set yet: " + ", ".join(missing) + ". The letter says where; set them with "
@@ -416,6 +416,29 @@ class MainScreen(Screen):
         hint = "Every incident naming the pupil, in the order the concerns arose."
         self.app.push_screen(AskTextDialog("Pupil chronology", hint + "\n\nThe pupil's name:",
                                            pupils[0] if pupils else ""), chosen)
+
+    def action_settings(self) -> None:
+        from ..store import SETTINGS
+
+        store = self.context.store
+
+        def chosen(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            current = store.settings()
+            try:
+                for key, value in values.items():
+                    if value.strip() != current.get(key, ""):
+                        store.set_setting(key, value)
+            except ValidationError as problem:
+                self._warn("Not saved: " + "; ".join(f"{k}: {m}" for k, m in problem.errors.items()))
+                return
+            except StoreError as problem:
+                self._error(f"Not saved: {problem}")
+                return
+            self.notify("School settings saved.", markup=False, timeout=3)
+
+        self.app.push_screen(SettingsDialog(store.settings(), SETTINGS), chosen)
 
     def action_help(self) -> None:
         from .help import HelpScreen
