@@ -16,7 +16,7 @@ from ..widgets.safe_inputs import SafeInput
 from .dialogs import Dialog
 
 SHOWN = 300  # more rows than anyone reads; the filter finds the rest
-STATUS_STYLES = {"open": "bold red", "awaiting_response": "bold yellow", "monitoring": "bold cyan", "closed": "dim"}
+STATUS_STYLES = {"open": "bold yellow", "awaiting_response": "bold cyan", "monitoring": "bold green", "closed": "dim"}
 
 
 # Short words for the list, so the summary keeps its room at 80 columns; the form shows the full status.
