@@ -17,6 +17,7 @@ from typing import Any
 
 from .dates import now_local, to_iso
 from .fileio import atomic_write, mode_for
+from .history import diff
 
 
 def _safe(name: str) -> str:
@@ -46,6 +47,19 @@ class Draft:
             self.path.unlink()
         except FileNotFoundError:
             pass
+
+    def preview(self, limit: int = 300) -> str:
+        """What the draft holds, in a few words, so a DSL can tell whether it is worth restoring."""
+        parts = []
+        for key, (_, new) in diff(self.base or {}, self.edited).items():
+            if key.startswith("checklist") or key in ("id", "created_at", "created_by", "concern_at"):
+                continue
+            if isinstance(new, str) and new.strip():
+                parts.append(f"{key.replace('_', ' ')}: {new.strip()}")
+            elif isinstance(new, list) and new:
+                parts.append(f"{key}: {len(new)} row(s)")
+        text = "; ".join(parts) or "(no text typed)"
+        return text if len(text) <= limit else text[:limit] + "…"
 
 
 class Drafts:

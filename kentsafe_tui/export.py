@@ -61,7 +61,6 @@ FIELD_LABELS = {
     "transfers": "Transfers of the file",
     "checklist": "Checklist",
 }
-SUBSTANCE_TEXT = ("details", "follow_up", "actions", "referral_rationale", "parents_note", "outcome")
 
 _MD_ALWAYS = re.compile(r"([\\`*_\[\]<>|~!&{}#])")
 _MD_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)])", re.M)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -47,8 +46,7 @@ def run_app(args: argparse.Namespace) -> int:
     from .app import KentsafeApp
     from .screens.main import Context
 
-    context = Context(store=store, library=library, drafts=Drafts(store.path, store.user), demo=bool(args.demo),
-                      content_folder=args.content or os.environ.get("KENTSAFE_CONTENT"))
+    context = Context(store=store, library=library, drafts=Drafts(store.path, store.user), demo=bool(args.demo))
     try:
         app = KentsafeApp(context)
         app.run()

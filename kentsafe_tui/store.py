@@ -44,7 +44,7 @@ from tinydb.table import Document
 
 from . import history
 from .dates import DateError, describe, now_local, parse_date, sort_key, to_iso
-from .fileio import ensure_folder, exposure, remove_stale_temps
+from .fileio import WriteFailed, ensure_folder, exposure, mode_for, remove_stale_temps
 from .model import (
     NESTED,
     ChecklistItem,
@@ -65,7 +65,6 @@ from .storage import (
     StoreError,
     check_head,
 )
-from .fileio import WriteFailed
 
 __all__ = [
     "Store",
@@ -358,12 +357,7 @@ class Store:
                 self._summary_generation = -1
 
     def _lock_mode(self) -> int:
-        try:
-            return os.stat(self.path).st_mode & 0o666
-        except FileNotFoundError:
-            from .fileio import mode_for
-
-            return mode_for(self.path)[0]
+        return mode_for(self.path)[0]  # the lock file is as private as the database it guards
 
     def _meta_doc(self, data: dict[str, Any]) -> dict[str, Any]:
         meta = data.get(META_TABLE, {}).get(META_ID)

@@ -44,7 +44,6 @@ class Context:
     library: Library
     drafts: Drafts
     demo: bool = False
-    content_folder: str | None = None
     today: date = field(default_factory=lambda: now_local().date())
 
     @property
@@ -65,23 +64,6 @@ class Context:
             ("Guidance", " then ".join(folders)),
             ("Acting as", self.store.user + (f" (login {self.store.login})" if self.store.login else "")),
         ]
-
-
-def draft_preview(draft: Draft, limit: int = 300) -> str:
-    """What a draft holds, in a few words, so a DSL can tell whether it is worth restoring."""
-    from ..history import diff
-
-    base = draft.base or {}
-    parts = []
-    for key, (_, new) in diff(base, draft.edited).items():
-        if key.startswith("checklist") or key in ("id", "created_at", "created_by", "concern_at"):
-            continue
-        if isinstance(new, str) and new.strip():
-            parts.append(f"{key.replace('_', ' ')}: {new.strip()}")
-        elif isinstance(new, list) and new:
-            parts.append(f"{key}: {len(new)} row(s)")
-    text = "; ".join(parts) or "(no text typed)"
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 class MainScreen(Screen):
@@ -517,7 +499,7 @@ class MainScreen(Screen):
         self._offering = True
         message = Text(f"kentsafe closed before this was saved: your typing on "
                        f"{draft.incident_id or 'a new incident'}, kept at {describe(draft.saved_at)}.\n\n")
-        message.append(draft_preview(draft), style="italic")
+        message.append(draft.preview(), style="italic")
         message.append("\n\nRestore it now? (Later keeps it for next time.)")
 
         def decided(choice: str | None) -> None:

@@ -1,0 +1,52 @@
+import json
+import os
+import stat
+
+from kentsafe_tui.drafts import Drafts
+from kentsafe_tui.model import Incident
+
+DEAD_PID = 999_999_999  # no process has this id
+
+
+def test_a_draft_is_kept_beside_the_database_as_private_as_it(tmp_path):
+    db = tmp_path / "records.json"
+    drafts = Drafts(db, "Jo DSL")
+    drafts.save(Incident(summary="Typed").to_dict(), None)
+    assert drafts.path.parent == tmp_path and drafts.path.name == f".records.json.draft-Jo_DSL-{os.getpid()}.json"
+    assert stat.S_IMODE(drafts.path.stat().st_mode) == 0o600
+    db.write_text("{}")
+    os.chmod(db, 0o640)
+    drafts.save(Incident(summary="Typed").to_dict(), None)
+    assert stat.S_IMODE(drafts.path.stat().st_mode) == 0o640  # the database's own mode
+    drafts.clear()
+    assert not drafts.path.exists()
+
+
+def test_only_drafts_of_this_user_whose_kentsafe_has_gone_are_offered(tmp_path):
+    db = tmp_path / "records.json"
+    Drafts(db, "Jo DSL", pid=DEAD_PID).save(Incident(summary="Left behind").to_dict(), None)
+    Drafts(db, "Sam DSL", pid=DEAD_PID).save(Incident(summary="Someone else's").to_dict(), None)
+    Drafts(db, "Jo DSL", pid=os.getppid()).save(Incident(summary="Still running").to_dict(), None)
+    mine = Drafts(db, "Jo DSL")
+    (left,) = mine.left_behind()
+    assert left.edited["summary"] == "Left behind" and left.incident_id is None
+    assert "summary: Left behind" in left.preview()
+
+
+def test_a_damaged_draft_is_left_alone_not_offered(tmp_path):
+    db = tmp_path / "records.json"
+    broken = tmp_path / f".records.json.draft-Jo_DSL-{DEAD_PID}.json"
+    broken.write_text('{"saved_at": ')
+    assert Drafts(db, "Jo DSL").left_behind() == []
+    assert broken.exists()
+
+
+def test_the_preview_says_what_changed_from_the_saved_version(tmp_path):
+    base = Incident(id="2026-0004", summary="Old", details="").to_dict()
+    edited = dict(base, details="New words typed", pupils=[{"name": "Sam", "year_group": "", "role": "harmed",
+                                                            "date_of_birth": ""}])
+    Drafts(tmp_path / "r.json", "Jo", pid=DEAD_PID).save(edited, base)
+    (draft,) = Drafts(tmp_path / "r.json", "Jo").left_behind()
+    assert draft.incident_id == "2026-0004"
+    assert draft.preview() == "details: New words typed; pupils: 1 row(s)"
+    assert json.loads(draft.path.read_text())["base"]["summary"] == "Old"
