@@ -222,7 +222,8 @@ def main() -> None:
                   f"{statistics.median(bare_typing) * 1000:.0f} ms")
             session.key_latency(b"\x0f")  # ctrl+o: asks about the unsaved typing first
             session.drain(0.5)
-            opening = session.key_latency(b"d")  # discard it; the incident list opens
+            session.key_latency(b"\t")  # to "Discard them" (no single key discards typing)
+            opening = session.key_latency(b"\r")  # discard it; the incident list opens
             session.drain(1)
             print(f"{'opening the incident list':<34} {opening * 1000:.0f} ms ({max(args.sizes):,} incidents)")
             moving = [session.key_latency(b"\x1b[B") for _ in range(20)]

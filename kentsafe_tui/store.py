@@ -239,6 +239,7 @@ class Store:
         self._mutex = threading.RLock()
         self._swept = False
         self._summaries: dict[str, Summary] = {}
+        self._ordered: list[Summary] = []
         self._summary_generation = -1
         self._index: dict[str, str] = {}
         self._db = TinyDB(str(self.path), storage=AtomicJSONStorage, migrate=self._migrate)
@@ -274,20 +275,21 @@ class Store:
             cached = old.get(doc["id"])
             self._summaries[doc["id"]] = cached if cached and cached.rev == doc.get("rev") else Summary.of(doc)
             self._index[doc["id"]] = doc_id
+        # Newest concern first, sorted once per change of the data rather than at every key of a filter.
+        self._ordered = sorted(self._summaries.values(), key=lambda row: (row.order, row.id), reverse=True)
         self._summary_generation = self._storage.generation
 
     def summaries(self, status: str | None = None, search: str | None = None) -> list[Summary]:
         """Newest concern first. `search` keeps records holding every word, in any field."""
         with self._mutex:
             self._data()
-            rows = list(self._summaries.values())
+            rows = self._ordered
         if status:
             rows = [row for row in rows if row.status == status]
         if search and search.strip():
             words = _WORD_BREAKS.sub(" ", search.casefold()).split()
             rows = [row for row in rows if row.matches(words)]
-        rows.sort(key=lambda row: (row.order, row.id), reverse=True)
-        return rows
+        return list(rows)
 
     def incidents(self, status: str | None = None, search: str | None = None) -> list[Incident]:
         return [self.get(row.id) for row in self.summaries(status, search)]

@@ -15,7 +15,7 @@ from ..store import Store, Summary
 from ..widgets.safe_inputs import SafeInput
 from .dialogs import Dialog
 
-SHOWN = 300  # more rows than anyone reads; the filter finds the rest
+SHOWN = 100  # more rows than a screen holds; the filter finds the rest
 STATUS_STYLES = {"open": "bold yellow", "awaiting_response": "bold cyan", "monitoring": "bold green", "closed": "dim"}
 
 
