@@ -160,8 +160,8 @@ class IncidentForm(VerticalScroll):
     def _compose_rest(self) -> ComposeResult:
         yield from self._list_section("pupils", "Pupils named", "Add a pupil")
         yield Label("Refer at once if any answer is yes", id="referral-check-title", classes="section-title")
+        yield Static("", id="refer-now", classes="refer-now")  # above the questions: seen as soon as one is yes
         yield Vertical(id="referral-check")
-        yield Static("", id="refer-now", classes="refer-now")
         yield from self._field("referral_decision", "Referral decision",
                                widget=SafeSelect(_options(REFERRAL_DECISIONS), allow_blank=False,
                                                  id="f-referral_decision"))

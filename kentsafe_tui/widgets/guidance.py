@@ -58,8 +58,9 @@ class GuidancePane(ScrollView, can_focus=True):
 
     BINDINGS = [
         Binding("l", "links", "Links", id="guidance.links", tooltip="Follow a link, or copy a web address"),
-        Binding("h", "headings", "Headings", id="guidance.headings", tooltip="Jump to a section"),
-        Binding("d", "documents", "Docs", id="guidance.documents", tooltip="Open another document"),
+        # The footer has room for two at 80 columns; the pane's border lists them all.
+        Binding("h", "headings", "Headings", id="guidance.headings", tooltip="Jump to a section", show=False),
+        Binding("d", "documents", "Docs", id="guidance.documents", tooltip="Open another document", show=False),
         Binding("slash", "search", "Search", id="guidance.search", tooltip="Search contacts and guidance"),
         Binding("b", "back", "Back", id="guidance.back", tooltip="Back to the previous document", show=False),
         Binding("right_square_bracket", "next_section", "Next section", show=False),
