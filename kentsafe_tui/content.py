@@ -205,24 +205,22 @@ class Document:
                 entries.append((inline.content, inline.map[0] if inline.map else 0))
         return entries
 
+    def _marked(self, pattern: re.Pattern[str]) -> Iterable[tuple[re.Match[str], int]]:
+        """List items whose text matches `pattern` (a checklist item or a referral question), with their line."""
+        for content, line in self._list_entries:
+            match = pattern.match(content)
+            if match:
+                yield match, line
+
     @cached_property
     def items(self) -> list[ChecklistSpec]:
-        found = []
-        for content, line in self._list_entries:
-            match = ITEM.match(content)
-            if match:
-                found.append(ChecklistSpec(match.group("id"), plain(match.group("text")), self.slug,
-                                           self.section_at(line), match.group("cond"), line))
-        return found
+        return [ChecklistSpec(m.group("id"), plain(m.group("text")), self.slug, self.section_at(line),
+                              m.group("cond"), line) for m, line in self._marked(ITEM)]
 
     @cached_property
     def questions(self) -> list[Question]:
-        found = []
-        for content, line in self._list_entries:
-            match = QUESTION.match(content)
-            if match:
-                found.append(Question(match.group("id"), plain(match.group("text")), self.slug, self.section_at(line)))
-        return found
+        return [Question(m.group("id"), plain(m.group("text")), self.slug, self.section_at(line))
+                for m, line in self._marked(QUESTION)]
 
     @cached_property
     def links(self) -> list[Link]:
