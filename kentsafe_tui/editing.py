@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 from dataclasses import fields
-from datetime import datetime
 
 from . import history
 from .dates import to_iso
@@ -157,6 +156,3 @@ class EditSession:
             decision.at = to_iso(self._clock())
         if not decision.by:
             decision.by = self.store.user
-
-    def now(self) -> datetime:
-        return self._clock()

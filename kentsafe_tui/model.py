@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .dates import DateError, from_iso, now_local, parse_date
+from .text import strip_controls
 
 CATEGORIES = {
     "harmful_content": "Harmful video or images circulating",
@@ -93,9 +94,6 @@ LIMITS = {
 }
 FUTURE_GRACE = timedelta(minutes=10)
 
-# C0 and C1 controls except tab and newline, and the bidirectional overrides that can make text read
-# differently from how it was written.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _DATA_URI = re.compile(r"data:(image|video)/", re.I)
 _LONG_RUN = re.compile(r"[A-Za-z0-9+/=]{1000,}")
 
@@ -120,7 +118,7 @@ class ValidationError(ValueError):
 
 def clean_text(value: str) -> str:
     """Line endings made plain, control characters removed. Nothing else changes."""
-    return _UNSAFE.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+    return strip_controls(value)
 
 
 def _label_list(vocabulary: dict[str, str]) -> str:

@@ -43,6 +43,17 @@ class NewerSchema(StoreError):
 _HEAD_SCHEMA = re.compile(rb'^\{"_meta":\{"1":\{"write_id":"[0-9a-f]*","schema":(\d+)')
 
 
+def _newer(path: Path, version: int) -> NewerSchema:
+    return NewerSchema(f"{path} was written by a newer kentsafe (schema {version}; this one knows up to "
+                       f"{SCHEMA_VERSION}). Upgrade kentsafe; the file has not been touched")
+
+
+def _unreadable(path: Path, problem: OSError) -> StoreError:
+    if isinstance(problem, IsADirectoryError):
+        return CorruptDatabase(f"{path} is a folder, not a database file")
+    return StoreError(f"no permission to read {path}: ask whoever set up kentsafe to add you")
+
+
 def check_head(path: Path) -> None:
     """A quick look before a full read: stop at once, with the usual one line, on a file that is plainly
     not ours or was written by a newer kentsafe. The full check comes with the full read."""
@@ -51,18 +62,13 @@ def check_head(path: Path) -> None:
             head = handle.read(256)
     except FileNotFoundError:
         return
-    except IsADirectoryError:
-        raise CorruptDatabase(f"{path} is a folder, not a database file") from None
-    except PermissionError:
-        raise StoreError(f"no permission to read {path}: ask whoever set up kentsafe to add you") from None
+    except (IsADirectoryError, PermissionError) as problem:
+        raise _unreadable(path, problem) from None
     if head.strip() and not head.lstrip().startswith(b"{"):
         raise CorruptDatabase(f"{path} is not a kentsafe database (it is not a JSON object); it has not been touched")
     match = _HEAD_SCHEMA.match(head)
     if match and int(match.group(1)) > SCHEMA_VERSION:
-        raise NewerSchema(
-            f"{path} was written by a newer kentsafe (schema {int(match.group(1))}; this one knows up to "
-            f"{SCHEMA_VERSION}). Upgrade kentsafe; the file has not been touched"
-        )
+        raise _newer(path, int(match.group(1)))
 
 
 def schema_of(data: dict[str, Any]) -> int:
@@ -223,18 +229,13 @@ class AtomicJSONStorage(Storage):
             self._data, self._stamp, self._token = {}, None, None
             self.generation += 1
             return
-        except IsADirectoryError:
-            raise CorruptDatabase(f"{self.path} is a folder, not a database file") from None
-        except PermissionError:
-            raise StoreError(f"no permission to read {self.path}: ask whoever set up kentsafe to add you") from None
+        except (IsADirectoryError, PermissionError) as problem:
+            raise _unreadable(self.path, problem) from None
         data = self._parse(raw)
         self._fragments = {}
         version = schema_of(data)
         if version > SCHEMA_VERSION:
-            raise NewerSchema(
-                f"{self.path} was written by a newer kentsafe (schema {version}; this one knows up to "
-                f"{SCHEMA_VERSION}). Upgrade kentsafe; the file has not been touched"
-            )
+            raise _newer(self.path, version)
         if version < SCHEMA_VERSION:
             if self._migrate is None:
                 raise StoreError(f"{self.path} has schema {version} and needs migrating")

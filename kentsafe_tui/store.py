@@ -149,6 +149,7 @@ class Summary:
     summary: str
     pupils: tuple[str, ...]
     updated_at: str
+    created_at: str
     done: int
     total: int
     order: float
@@ -177,6 +178,7 @@ class Summary:
             summary=doc.get("summary", ""),
             pupils=tuple(p.get("name", "") for p in doc.get("pupils") or []),
             updated_at=doc.get("updated_at", ""),
+            created_at=doc.get("created_at", ""),
             done=sum(1 for item in checklist if item.get("state") != "todo"),
             total=len(checklist),
             order=sort_key(doc.get("concern_at")),
@@ -408,12 +410,13 @@ class Store:
 
     def _allocate_id(self, meta: dict[str, Any], data: dict[str, Any], when: datetime) -> str:
         year = str(when.year)
-        taken = [
-            int(match.group(2))
-            for doc in data.get(INCIDENTS, {}).values()
-            if (match := ID_PATTERN.match(doc.get("id", ""))) and match.group(1) == year
-        ] if not meta["sequences"].get(year) else []
-        number = max([meta["sequences"].get(year, 0), *taken]) + 1
+        number = meta["sequences"].get(year, 0)
+        if not number:  # no sequence kept for this year (a file kentsafe did not write): never reuse an id
+            for doc in data.get(INCIDENTS, {}).values():
+                match = ID_PATTERN.match(doc.get("id", ""))
+                if match and match.group(1) == year:
+                    number = max(number, int(match.group(2)))
+        number += 1
         meta["sequences"][year] = number
         return f"{year}-{number:04d}"
 
@@ -581,22 +584,23 @@ class Store:
     def _duplicates(self, prepared: list[tuple[Incident, list[dict[str, Any]], str]]) -> list[str]:
         """Records that match one already here, or an earlier one in the same file: the same summary and
         concern time, and the same creation time where the incoming record carries one."""
-        def key(incident: Incident) -> tuple[str, float]:
-            return incident.summary.strip().casefold(), sort_key(incident.concern_at)
+        def key(summary: str, concern_at: str) -> tuple[str, float]:
+            return summary.strip().casefold(), sort_key(concern_at)
 
-        here: dict[tuple[str, float], list[Incident]] = {}
-        for incident in self.incidents():
-            here.setdefault(key(incident), []).append(incident)
+        here: dict[tuple[str, float], list[Summary]] = {}
+        for row in self.summaries():
+            here.setdefault(key(row.summary, row.concern_at), []).append(row)
         problems, seen = [], {}
         for number, (incident, _, _) in enumerate(prepared, start=1):
-            same = [other for other in here.get(key(incident), [])
+            mark = key(incident.summary, incident.concern_at)
+            same = [other for other in here.get(mark, [])
                     if not incident.created_at or other.created_at == incident.created_at]
             if same:
                 problems.append(f"record {number}: looks already imported (same as {same[0].id}); "
                                 "use --allow-duplicates if it really is a different incident")
-            elif key(incident) in seen:
-                problems.append(f"record {number}: the same as record {seen[key(incident)]} in this file")
-            seen.setdefault(key(incident), number)
+            elif mark in seen:
+                problems.append(f"record {number}: the same as record {seen[mark]} in this file")
+            seen.setdefault(mark, number)
         return problems
 
     def _prepare_import(self, data: Any, now: datetime) -> tuple[Incident, list[dict[str, Any]], str]:

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import re
 
+# C0 and C1 controls except tab and newline, and the bidirectional overrides that can make text read
+# differently from how it was written.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_controls(text: str) -> str:
+    """Line endings made plain (\\r\\n and \\r become \\n) and control characters removed; nothing else changes."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def safe_line(text: str, keep_newlines: bool = False) -> str:

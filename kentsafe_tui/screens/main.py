@@ -207,12 +207,7 @@ class MainScreen(Screen):
             self.query_one("#tabs", Static).update(text, layout=False)
 
     def _inside(self, widget, pane: str) -> bool:
-        node = widget
-        while node is not None:
-            if getattr(node, "id", None) == pane:
-                return True
-            node = node.parent
-        return False
+        return widget is not None and any(node.id == pane for node in widget.ancestors_with_self)
 
     def on_descendant_focus(self) -> None:
         self._update_tabs()
