@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import io
 import os
+import re
 import stat
 from datetime import timedelta
 
@@ -885,6 +886,28 @@ async def test_at_160x45_all_three_panes_show_and_no_tab_line(app):
         await pilot.press("f4")
         await pilot.pause()
         assert displayed_panes(app) == list(PANE_IDS)
+
+
+def control_characters_in(pane: GuidancePane) -> list[tuple[int, str]]:
+    """(row, text) of every piece of the pane's lines with a control character in it. A newline inside a row
+    moves the terminal's cursor down, and the form and checklist beside it are drawn a row too low."""
+    return [(y, segment.text) for y in range(pane.size.height) for segment in pane.render_line(y)
+            if not segment.control and re.search(r"[\x00-\x1f\x7f-\x9f]", segment.text)]
+
+
+@pytest.mark.parametrize("size", [WIDE, NARROW])
+async def test_the_guidance_lines_carry_no_control_characters(app, size):
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.press("f2")  # at 80x24 the guidance is its own tab
+        await pilot.pause()
+        guidance = q(app, "#guidance", GuidancePane)
+        assert guidance._lines
+        assert control_characters_in(guidance) == []
+        await pilot.press("pagedown", "pagedown")
+        await pilot.pause()
+        assert guidance.scroll_offset.y > 0
+        assert control_characters_in(guidance) == []
 
 
 # 19. Help and the command palette -------------------------------------------------------------------------------

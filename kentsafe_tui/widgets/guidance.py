@@ -147,7 +147,8 @@ class GuidancePane(ScrollView, can_focus=True):
                     self.call_after_refresh(self._draw, True)
                     break
                 self._sections.setdefault(anchor, len(self._lines))
-                rendered = Segment.split_and_crop_lines(console.render(renderable, options), width, pad=True)
+                rendered = Segment.split_and_crop_lines(console.render(renderable, options), width, pad=True,
+                                                       include_new_lines=False)
                 self._lines.extend(Strip(line, width) for line in rendered)
                 self._lines.append(Strip.blank(width))
                 self._drawn_parts += 1
@@ -159,9 +160,9 @@ class GuidancePane(ScrollView, can_focus=True):
         self.call_after_refresh(self._scroll_to_anchor, self.anchor)
 
     def render_line(self, y: int) -> Strip:
-        if self._drawn_width != self.scrollable_content_region.width or (
-            self.scroll_offset.y + y >= len(self._lines) and self._drawn_parts < len(self._parts)
-        ):
+        if self._drawn_width != self.scrollable_content_region.width:
+            self._draw()  # what fills the pane now; the rest follows the frame
+        if self.scroll_offset.y + y >= len(self._lines) and self._drawn_parts < len(self._parts):
             self._draw(whole=True)
         index = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
