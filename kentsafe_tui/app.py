@@ -63,6 +63,13 @@ class KentsafeApp(App):
             except (NotImplementedError, RuntimeError):
                 pass
 
+    def exit(self, result=None, return_code: int = 0, message=None) -> None:
+        main = self.main
+        if main is not None and main.is_attached:
+            main.when_complete(lambda: super(KentsafeApp, self).exit(result, return_code, message))
+        else:
+            super().exit(result, return_code, message)
+
     def quit_with_error(self, reason: str) -> None:
         """Leave at once, saying why on the terminal afterwards (one line, as the command line does)."""
         self.stop_reason = reason

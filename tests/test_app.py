@@ -158,6 +158,25 @@ async def test_ctrl_n_puts_the_cursor_in_summary(app):
         assert "New incident" in rendered_text(q(app, "#form-heading"))
 
 
+async def test_keys_typed_the_instant_the_app_starts_land_in_summary(app):
+    async with app.run_test(size=WIDE) as pilot:
+        assert app.focused is q(app, "#f-summary")  # before the first pause: focused as the screen mounts
+        await pilot.press(*"Rumour")
+        await pilot.pause()
+        assert q(app, "#f-summary", Input).value == "Rumour"
+
+
+async def test_typing_with_nothing_focused_goes_to_summary_not_nowhere(app):
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        main_screen(app).set_focus(None)
+        await pilot.pause()
+        await pilot.press(*"Video")
+        await pilot.pause()
+        assert app.focused is q(app, "#f-summary")
+        assert q(app, "#f-summary", Input).value == "Video"
+
+
 # 2. Save -------------------------------------------------------------------------------------------------------
 async def test_saving_a_new_incident_reaches_the_file_with_its_values(app, db_path):
     async with app.run_test(size=WIDE) as pilot:
@@ -603,6 +622,25 @@ async def test_quit_without_changes_exits_at_once(app):
         await pilot.pause()
         assert not app.is_running
     assert app.return_code == 0
+
+
+async def test_ctrl_q_in_the_first_instant_waits_for_the_form_then_quits_cleanly(app):
+    """The lower form arrives just after the first frame; leaving while Textual mounts it used to fail inside
+    Textual (a traceback and exit code 1 for a DSL who opened kentsafe by mistake and quit at once)."""
+    async with app.run_test(size=WIDE) as pilot:
+        assert not main_screen(app).form.rest_mounted  # no pause: this is the first instant
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert main_screen(app).form.rest_mounted
+    assert app.return_code == 0
+
+
+async def test_a_hangup_in_the_first_instant_exits_129_not_with_an_error(app):
+    async with app.run_test(size=WIDE) as pilot:
+        assert not main_screen(app).form.rest_mounted
+        app.hang_up()
+        await pilot.pause()
+    assert app.return_code == 129  # a failure inside Textual would have made it 1
 
 
 # 13. Conflict ----------------------------------------------------------------------------------------------------

@@ -8,12 +8,13 @@ its widgets means: saving, conflicts, drafts, the lifecycle prompts.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -96,6 +97,7 @@ class MainScreen(Screen):
         self._noticed: set[Path] = set()
         self._shown: tuple = ()  # what the heading and tab line last showed: redrawn only when it changes
         self._tabs_shown = Text()
+        self._when_complete: list[Callable[[], object]] = []
 
     # Layout --------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -136,17 +138,38 @@ class MainScreen(Screen):
 
     def on_mount(self) -> None:
         self._show_session()
-        self.call_after_refresh(lambda: self.form.query_one("#f-summary").focus(scroll_visible=False))
+        # Focused now, not after the first frame: keys typed as soon as the form appears must land in it.
+        self.set_focus(self.form.query_one("#f-summary"), scroll_visible=False)
         self.set_interval(DRAFT_EVERY, self._write_draft_if_due)
         # The records are read once the whole screen is up (see _form_ready).
         self.call_after_refresh(self._check_drafts, True)
         self.set_interval(5, self._check_drafts)
+
+    def on_key(self, event: events.Key) -> None:
+        # Typing that reaches the screen with nothing focused would vanish: it goes to Summary instead.
+        if self.focused is None and event.is_printable:
+            event.stop()
+            summary = self.form.query_one("#f-summary")
+            self.set_focus(summary, scroll_visible=False)
+            summary._forward_event(events.Key(event.key, event.character))
 
     @on(IncidentForm.Ready)
     def _form_ready(self) -> None:
         # Parsing holds Python's lock, so a thread alone would still delay the first frame: the read starts
         # when the screen is complete, which also means a damaged file is reported on a settled screen.
         self.run_worker(self._read_records, thread=True, exclusive=True, group="read")
+        waiting, self._when_complete = self._when_complete, []
+        for callback in waiting:
+            callback()
+
+    def when_complete(self, callback: Callable[[], object]) -> None:
+        """Call back once the lower form has arrived (at once if it has). Leaving while Textual is still
+        mounting it fails inside Textual, so a ctrl+q pressed in the first instant waits that long."""
+        forms = self.query(IncidentForm)
+        if forms and not forms.first().rest_mounted:
+            self._when_complete.append(callback)
+        else:
+            callback()
 
     def _read_records(self) -> None:
         """Read the database in the background, so a large one does not hold back the first frame. The
