@@ -736,6 +736,36 @@ async def test_markup_and_escape_sequences_are_kept_as_plain_text(app, db_path):
                 assert "bold" not in str(span.style) and "link" not in str(span.style)
 
 
+async def test_a_summary_wider_than_its_field_scrolls_to_keep_the_cursor_in_view(app):
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        summary = q(app, "#f-summary", Input)
+        typed = "x" * (summary.size.width + 20) + "END"
+        await pilot.press(*typed)
+        await pilot.pause()
+        assert summary.value == typed
+        assert "END" in "".join(segment.text for segment in summary.render_line(0))
+        await pilot.press("home")
+        await pilot.pause()
+        assert summary.scroll_offset.x == 0
+
+
+async def test_typing_in_a_field_does_not_lay_out_the_whole_screen(app, monkeypatch):
+    """Each layout of this screen (about 130 widgets) cost a DSL 30 ms a key: typing only repaints the field."""
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        await pilot.press("R")  # the first key marks the record unsaved, which does change the heading
+        await pilot.pause()
+        layouts = []
+        screen = main_screen(app)
+        original = screen._refresh_layout
+        monkeypatch.setattr(screen, "_refresh_layout", lambda *a, **k: layouts.append(1) or original(*a, **k))
+        await pilot.press(*"umour about a video")
+        await pilot.pause()
+        assert q(app, "#f-summary", Input).value == "Rumour about a video"
+        assert layouts == []
+
+
 async def test_a_pasted_paragraph_lands_whole_in_the_summary(app):
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()

@@ -13,6 +13,8 @@ has gone.
 from __future__ import annotations
 
 from textual import events
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Button, Input, Select, TextArea
 
 from ..model import clean_text
@@ -41,6 +43,11 @@ class FollowFocus:
 
 
 class SafeInput(FollowFocus, Input):
+    # Input sets its virtual size to the text's width on every key, and Widget declares that a layout change:
+    # a layout of the whole screen (130 widgets) per key, and scrollbars repainted a frame later. The field's
+    # own size never depends on it, so here it only repaints the field.
+    virtual_size = Reactive(Size(0, 0), layout=False)
+
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("compact", True)
         super().__init__(*args, **kwargs)
