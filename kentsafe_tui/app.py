@@ -64,6 +64,7 @@ class KentsafeApp(App):
                 pass
 
     def exit(self, result=None, return_code: int = 0, message=None) -> None:
+        # Every way out (quit, hang-up, a damaged file) waits for the main screen to finish mounting.
         main = self.main
         if main is not None and main.is_attached:
             main.when_complete(lambda: super(KentsafeApp, self).exit(result, return_code, message))

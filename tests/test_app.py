@@ -635,6 +635,18 @@ async def test_ctrl_q_in_the_first_instant_waits_for_the_form_then_quits_cleanly
     assert app.return_code == 0
 
 
+async def test_a_quit_waits_for_the_lower_form_no_longer_than_two_seconds(app, monkeypatch):
+    async with app.run_test(size=WIDE) as pilot:
+        form = main_screen(app).form
+        monkeypatch.setattr(form, "_rest_arrived", lambda: None)  # as if the lower form never arrived
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.5)
+        assert app.is_running and not form.rest_mounted
+        await pilot.pause(2)
+        assert not app.is_running
+    assert app.return_code == 0
+
+
 async def test_a_hangup_in_the_first_instant_exits_129_not_with_an_error(app):
     async with app.run_test(size=WIDE) as pilot:
         assert not main_screen(app).form.rest_mounted

@@ -158,9 +158,7 @@ class MainScreen(Screen):
         # Parsing holds Python's lock, so a thread alone would still delay the first frame: the read starts
         # when the screen is complete, which also means a damaged file is reported on a settled screen.
         self.run_worker(self._read_records, thread=True, exclusive=True, group="read")
-        waiting, self._when_complete = self._when_complete, []
-        for callback in waiting:
-            callback()
+        self._call_waiting()
 
     def when_complete(self, callback: Callable[[], object]) -> None:
         """Call back once the lower form has arrived (at once if it has). Leaving while Textual is still
@@ -168,7 +166,13 @@ class MainScreen(Screen):
         forms = self.query(IncidentForm)
         if forms and not forms.first().rest_mounted:
             self._when_complete.append(callback)
+            self.set_timer(2, self._call_waiting)  # a quit must never wait for ever
         else:
+            callback()
+
+    def _call_waiting(self) -> None:
+        waiting, self._when_complete = self._when_complete, []
+        for callback in waiting:
             callback()
 
     def _read_records(self) -> None:
