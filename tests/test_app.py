@@ -177,6 +177,29 @@ async def test_typing_with_nothing_focused_goes_to_summary_not_nowhere(app):
         assert q(app, "#f-summary", Input).value == "Video"
 
 
+def type_ahead(character: str) -> events.Key:
+    """A key as it reaches the screen when it was typed before anything had the focus: the App has already
+    forwarded it to the screen, so it is not forwarded again when it bubbles back up."""
+    key = events.Key(character, character)
+    key._set_forwarded()
+    return key
+
+
+async def test_a_key_queued_for_the_screen_goes_to_the_text_field_with_the_focus(app):
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        q(app, "#f-details").focus()
+        await pilot.pause()
+        main_screen(app).post_message(type_ahead("w"))
+        await pilot.pause()
+        assert q(app, "#f-details", TextArea).text == "w"
+        q(app, "#checklist").focus()  # not a text field: a stray letter there goes nowhere near the record
+        await pilot.pause()
+        main_screen(app).post_message(type_ahead("z"))
+        await pilot.pause()
+        assert q(app, "#f-details", TextArea).text == "w" and q(app, "#f-summary", Input).value == ""
+
+
 # 2. Save -------------------------------------------------------------------------------------------------------
 async def test_saving_a_new_incident_reaches_the_file_with_its_values(app, db_path):
     async with app.run_test(size=WIDE) as pilot:

@@ -114,6 +114,20 @@ def test_typing_and_saving_a_new_incident(terminal, tmp_path):
     assert oct(db.stat().st_mode & 0o777) == "0o600"
 
 
+def test_typing_ahead_while_kentsafe_starts_lands_in_summary(terminal, tmp_path):
+    """A DSL who types before the screen has appeared: those keys reach kentsafe before anything has the
+    focus, and must not vanish."""
+    db = tmp_path / "records.json"
+    terminal.start("--db", str(db), "--user", "Jo DSL")
+    terminal.keys("Typed before the screen appeared", pause=0)  # at once: kentsafe is still starting
+    # Not the words themselves: the terminal echoes them before kentsafe takes it over.
+    screen = terminal.wait_for("unsaved changes")
+    assert "Summary *" in screen and "Typed before the screen appeared" in screen
+    terminal.keys("C-s")
+    terminal.wait_for("Saved 2026-0001")
+    assert show(db, "2026-0001")["summary"] == "Typed before the screen appeared"
+
+
 def test_ticking_the_checklist_at_80x24(terminal, tmp_path):
     db = tmp_path / "records.json"
     terminal.start("--db", str(db), "--user", "Jo DSL", width=80, height=24)

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Input, Static, TextArea
 
 from ..content import Library
 from ..dates import describe, now_local
@@ -146,12 +146,19 @@ class MainScreen(Screen):
         self.set_interval(5, self._check_drafts)
 
     def on_key(self, event: events.Key) -> None:
-        # Typing that reaches the screen with nothing focused would vanish: it goes to Summary instead.
-        if self.focused is None and event.is_printable:
-            event.stop()
-            summary = self.form.query_one("#f-summary")
-            self.set_focus(summary, scroll_visible=False)
-            summary._forward_event(events.Key(event.key, event.character))
+        # Keys typed while kentsafe starts (type-ahead) are queued for the screen before anything has the
+        # focus, and reach it here. A text field stops every printable key it takes, so a printable key that
+        # gets this far belongs in the field with the focus, or in Summary: otherwise it would vanish.
+        if not event.is_printable:
+            return
+        target = self.focused
+        if target is None:
+            target = self.form.query_one("#f-summary")
+            self.set_focus(target, scroll_visible=False)
+        elif not isinstance(target, (Input, TextArea)):
+            return
+        event.stop()
+        target._forward_event(events.Key(event.key, event.character))
 
     @on(IncidentForm.Ready)
     def _form_ready(self) -> None:
