@@ -322,6 +322,26 @@ async def test_the_list_narrows_on_any_text_and_escape_opens_nothing(app, alice,
         assert q(app, "#f-summary", Input).value == ""
 
 
+async def test_enter_straight_after_typing_a_filter_opens_what_was_typed_for(app, alice, now_clock):
+    """The rows follow the typed letter a frame later; an enter that comes first must not open a row of the
+    list as it was before the filter."""
+    video, gaming = seeded(
+        alice,
+        make_incident("Video shared in a Year 9 group chat", concern_at=to_iso(now_clock.now - timedelta(hours=2))),
+        make_incident("Unkind messages on a gaming server", concern_at=one_hour_ago(now_clock)),
+    )
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, IncidentListScreen) and screen.ids == [gaming, video]  # newest concern first
+        chosen = []
+        screen.dismiss = chosen.append
+        screen._filter(Input.Changed(screen.query_one("#list-filter", Input), "video"))  # as typing posts it...
+        screen._open_highlighted()  # ...and the enter handled before the next frame
+        assert chosen == [video]
+
+
 @pytest.mark.parametrize("name, first_input", [("pupils", "name"), ("referrals", "at")])
 async def test_adding_pupil_or_referral_rows_puts_the_cursor_in_each(app, name, first_input):
     # Several rows, as for a group chat with several pupils. (The crash is a race with the mount; it loses

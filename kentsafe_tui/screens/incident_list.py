@@ -52,6 +52,7 @@ class IncidentListScreen(Dialog):
         super().__init__()
         self.store = store
         self.ids: list[str] = []
+        self._filter_wanted: str | None = None  # typed, not yet applied to the rows
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog full-dialog") as box:
@@ -83,10 +84,20 @@ class IncidentListScreen(Dialog):
 
     @on(Input.Changed, "#list-filter")
     def _filter(self, event: Input.Changed) -> None:
-        self._fill(event.value)
+        # The letter is drawn first and the rows follow (filling them takes tens of milliseconds at 10,000
+        # incidents); keys typed meanwhile are filtered once, for the latest words.
+        if self._filter_wanted is None:
+            self.call_after_refresh(self._apply_filter)
+        self._filter_wanted = event.value
+
+    def _apply_filter(self) -> None:
+        if self._filter_wanted is not None:
+            words, self._filter_wanted = self._filter_wanted, None
+            self._fill(words)
 
     @on(Input.Submitted, "#list-filter")
     def _open_highlighted(self) -> None:
+        self._apply_filter()  # enter straight after typing opens a row of what was typed, not of before
         options = self.query_one("#list-rows", OptionList)
         if options.highlighted is not None and self.ids:
             self.dismiss(self.ids[options.highlighted])
