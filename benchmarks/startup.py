@@ -203,7 +203,8 @@ def first_frame(argv: list[str], env: dict[str, str], stamp: Path, words: list[b
                 shown = time.time() - session.started
     session.wait()
     if shown is None:
-        raise SystemExit(f"no frame showed {words} (does the screen at 120x40 still show them?)")
+        raise SystemExit(f"no complete frame showed {words}: does the screen at 120x40 still show them, and "
+                         "does Textual still ask about synchronised output?")
     return shown, float(stamp.read_text()) - session.started
 
 
