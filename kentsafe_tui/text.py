@@ -20,7 +20,7 @@ def strip_controls(text: str) -> str:
 
 def safe_line(text: str, keep_newlines: bool = False) -> str:
     """Control characters removed; newlines and tabs become spaces unless `keep_newlines`."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = strip_controls(text)
     if not keep_newlines:
         text = text.replace("\n", " ").replace("\t", " ")
-    return _CONTROL.sub("", text)
+    return text
