@@ -4,6 +4,9 @@ Each running kentsafe keeps at most one draft: ``.<database name>.draft-<user>-<
 folder, written atomically with the database's own permissions (it holds the same kind of text). When the
 app ends normally its draft goes. A draft whose process is gone was left by a drop or a crash, and the next
 start by the same user offers it back.
+
+Typing the DSL chose to drop for another DSL's version ("Reload theirs") is set aside the same way, as
+``...-<pid>-aside-<n>.json``: it stays until restored or discarded ("Restore unsaved work").
 """
 
 from __future__ import annotations
@@ -81,15 +84,27 @@ class Drafts:
         mode, group = mode_for(self.db_path)
         atomic_write(self.path, json.dumps(payload, ensure_ascii=False).encode(), mode, group)
 
+    def set_aside(self, edited: dict[str, Any], base: dict[str, Any] | None) -> Path:
+        """Keep typing that is being replaced on screen, where "Restore unsaved work" finds it."""
+        number = 1
+        while (path := self.path.with_name(f"{self.path.stem}-aside-{number}.json")).exists():
+            number += 1
+        keeper = Drafts(self.db_path, self.user, self.pid)
+        keeper.path = path
+        keeper.save(edited, base)
+        return path
+
     def clear(self) -> None:
         try:
             self.path.unlink()
         except FileNotFoundError:
             pass
 
-    def left_behind(self) -> list[Draft]:
-        """Drafts of this user whose kentsafe is no longer running, newest first."""
-        pattern = re.compile(rf"^\.{re.escape(self.db_path.name)}\.draft-{re.escape(self.user)}-(\d+)\.json$")
+    def left_behind(self, aside: bool = True) -> list[Draft]:
+        """Drafts of this user whose kentsafe is no longer running, and typing set aside (with `aside`),
+        newest first."""
+        pattern = re.compile(
+            rf"^\.{re.escape(self.db_path.name)}\.draft-{re.escape(self.user)}-(\d+)(-aside-\d+)?\.json$")
         found = []
         try:
             names = os.listdir(self.db_path.parent)
@@ -97,7 +112,12 @@ class Drafts:
             return []
         for name in names:
             match = pattern.match(name)
-            if not match or int(match.group(1)) == self.pid or _alive(int(match.group(1))):
+            if not match:
+                continue
+            if match.group(2):
+                if not aside:
+                    continue
+            elif int(match.group(1)) == self.pid or _alive(int(match.group(1))):
                 continue
             path = self.db_path.parent / name
             try:

@@ -1,9 +1,11 @@
 """The incident on screen: what it was when opened, what it is now, and getting it safely into the store.
 
-Plain Python, so every rule of editing is tested without a terminal. The form changes `edited`; saving
-sends only what changed since `base` (the version opened), so another DSL's changes to other fields are
-never undone. Checklist ticks on a saved incident go to the store at once, with who and when; on an unsaved
-one they travel with the incident until its first save.
+Plain Python, so every rule of editing is tested without a terminal. The session is the one owner of the
+record being edited (`edited`): the form posts each edit as a path and a value, and `apply` puts it here.
+Saving sends only what changed since `base` (the version opened), so another DSL's changes to other fields
+are never undone. Checklist ticks on a saved incident go to the store at once, with who and when; on an
+unsaved one they travel with the incident until its first save. When someone else saved in between,
+`keep_both` puts their changes and ours together (see kentsafe_tui.merge).
 """
 
 from __future__ import annotations
@@ -13,12 +15,20 @@ from dataclasses import fields
 
 from . import history
 from .dates import to_iso
-from .model import ChecklistItem, Incident
+from .merge import merge_field
+from .model import ChecklistItem, Decision, Incident, Pupil, Referral, Transfer, clean_incident, validate
 from .store import ConflictError, Store, merge_checklist
 
 __all__ = ["EditSession", "ConflictError", "PendingItem"]
 
 CONTENT_FIELDS = [f.name for f in fields(Incident) if f.name not in history.DERIVED]
+ROW_KINDS: dict[str, type] = {"pupils": Pupil, "referrals": Referral, "decisions": Decision, "transfers": Transfer}
+PLAYBOOK_FIELDS = ("category", "scope", "referral_check")
+NOT_REFERRED_DESPITE_YES = "Not referred, although a refer-at-once question is answered yes"
+
+
+class EditRefused(Exception):
+    """An edit names a place the record does not have (a row that is no longer there)."""
 
 
 class PendingItem(Exception):
@@ -73,6 +83,67 @@ class EditSession:
         self.edited = Incident.from_dict(edited)
 
     # Editing -------------------------------------------------------------------------------------------
+    def apply(self, path: str, value) -> bool:
+        """Put one edit from the form into the record: "summary", "pupils.0.name", "referral_check.q1" (None
+        removes an answer). Returns True when the playbook (the checklist) should follow it."""
+        parts = path.split(".")
+        name = parts[0]
+        if name == "referral_check" and len(parts) == 2:
+            answers = dict(self.edited.referral_check)
+            if value is None:
+                answers.pop(parts[1], None)
+            else:
+                answers[parts[1]] = value
+            self.edited.referral_check = answers
+        elif name in ROW_KINDS and len(parts) == 3:
+            rows = getattr(self.edited, name)
+            index = int(parts[1])
+            if not 0 <= index < len(rows) or not hasattr(rows[index], parts[2]):
+                raise EditRefused(f"{name} row {index + 1} is not there any more")
+            setattr(rows[index], parts[2], value)
+        elif len(parts) == 1 and name in CONTENT_FIELDS and name not in ROW_KINDS and name != "checklist":
+            setattr(self.edited, name, value)
+        else:
+            raise EditRefused(f"the form has no field {path!r}")
+        return name in PLAYBOOK_FIELDS
+
+    def add_row(self, name: str) -> list:
+        rows = getattr(self.edited, name)
+        rows.append(ROW_KINDS[name]())
+        return rows
+
+    def remove_row(self, name: str, index: int) -> list:
+        rows = getattr(self.edited, name)
+        if 0 <= index < len(rows):
+            del rows[index]
+        return rows
+
+    def reopen(self, status: str, reason: str) -> None:
+        """Reopening a closed record needs its reason, recorded as a decision."""
+        self.edited.decisions.append(Decision(decision="Reopened", reason=reason))
+        self.stamp_decision(len(self.edited.decisions) - 1)
+        self.edited.status = status
+
+    def take_their_checklist(self, latest: Incident) -> None:
+        """A tick clashed with another DSL's: show their checklist; typed fields stay as they are."""
+        if not self.dirty:
+            self.base = latest
+            self.origin = copy.deepcopy(latest)
+        elif self.base is not None:
+            self.base.checklist = copy.deepcopy(latest.checklist)
+        self.edited.checklist = copy.deepcopy(latest.checklist)
+
+    def refer_now_not_referred(self) -> bool:
+        """A yes to a refer-at-once question, a decision not to refer, and no recorded reason for that yet."""
+        incident = self.edited
+        return incident.refer_now() and incident.referral_decision == "not_referred" and not any(
+            d.decision == NOT_REFERRED_DESPITE_YES for d in incident.decisions)
+
+    def confirm_not_referring(self, reason: str) -> None:
+        """The DSL's explicit decision not to refer despite a yes, with its reason, stamped who and when."""
+        self.edited.decisions.append(Decision(decision=NOT_REFERRED_DESPITE_YES, reason=reason.strip()))
+        self.stamp_decision(len(self.edited.decisions) - 1)
+
     def follow_playbook(self) -> None:
         """Keep the checklist on screen in step with category, scope and the referral check."""
         wanted = self.store.checklist_for(self.edited.category, self.edited.scope, self.edited.refer_now())
@@ -87,6 +158,10 @@ class EditSession:
         return {item.id for item in self.edited.checklist if item.id not in saved}
 
     # Saving --------------------------------------------------------------------------------------------
+    def check(self) -> None:
+        """The record's own rules, as saving will apply them. Raises ValidationError."""
+        validate(clean_incident(copy.deepcopy(self.edited)), self._clock())
+
     def save(self, amend: bool = False) -> Incident:
         """Create or save. Raises ValidationError, ConflictError, StoreError; on any of them nothing on
         screen is lost."""
@@ -104,6 +179,27 @@ class EditSession:
         """Drop what was typed and show the newest saved version."""
         assert self.base is not None
         self.open(self.base.id)
+
+    def keep_both(self, conflict: ConflictError) -> list[str]:
+        """Someone else saved since we opened: start again from their version with our changes put on top,
+        merged so that nothing of theirs is removed (see kentsafe_tui.merge). Returns the fields where both
+        changed the same lines: the form then holds both texts for the DSL to put right before saving."""
+        latest = conflict.latest
+        by = str(conflict.theirs[-1].get("by") or "another DSL")
+        mine = self.changes()
+        origin, theirs, typed = self.origin.to_dict(), latest.to_dict(), self.edited.to_dict()
+        data = copy.deepcopy(theirs)
+        both = []
+        for key in sorted({k.split(".")[0] for k in mine}):
+            if key == "checklist" or key not in theirs:
+                continue  # ticks were saved one by one as they were made
+            data[key], clash = merge_field(origin.get(key), typed.get(key), theirs.get(key), by)
+            if clash:
+                both.append(key)
+        self.base = latest
+        self.origin = copy.deepcopy(latest)
+        self.edited = Incident.from_dict(data)
+        return sorted(both)
 
     def _now_saved(self, saved: Incident) -> None:
         self.base = saved
@@ -156,3 +252,4 @@ class EditSession:
             decision.at = to_iso(self._clock())
         if not decision.by:
             decision.by = self.store.user
+

@@ -46,6 +46,8 @@ class Oversight:
     unacknowledged_transfers: list[dict[str, Any]] = field(default_factory=list)
     retention: list[dict[str, Any]] = field(default_factory=list)
     stale_guidance: list[dict[str, Any]] = field(default_factory=list)
+    # A yes to a refer-at-once question, yet "Not referred": always listed, with the reason given (if any).
+    refer_now_not_referred: list[dict[str, Any]] = field(default_factory=list)
     open_days: int = DEFAULT_OPEN_DAYS
 
     def to_dict(self) -> dict[str, Any]:
@@ -60,6 +62,7 @@ class Oversight:
             "unacknowledged_transfers": self.unacknowledged_transfers,
             "retention": self.retention,
             "stale_guidance": self.stale_guidance,
+            "refer_now_not_referred": self.refer_now_not_referred,
         }
 
 
@@ -89,6 +92,13 @@ def compute(
                 result.items_to_do.append(
                     {"id": incident.id, "summary": incident.summary, "to_do": len(todo), "of": len(incident.checklist)}
                 )
+        if incident.refer_now() and incident.referral_decision == "not_referred":
+            yes = sorted(question for question, answer in incident.referral_check.items() if answer == "yes")
+            reason = next((d.reason for d in reversed(incident.decisions)
+                           if d.decision.startswith("Not referred, although")), "")
+            result.refer_now_not_referred.append(
+                {"id": incident.id, "summary": incident.summary, "answered_yes": yes, "reason": reason}
+            )
         for transfer in incident.transfers:
             if transfer.sent_at and not transfer.acknowledged_at:
                 waited = school_days_between(parse_date(transfer.sent_at, now), today)
@@ -133,7 +143,13 @@ def chart(counts: dict[str, int], labels: dict[str, str] | None = None, width: i
 
 
 def render_text(view: Oversight) -> str:
-    lines = [f"{view.total} incident(s)", "", "By status"]
+    lines = [f"{view.total} incident(s)", ""]
+    if view.refer_now_not_referred:
+        lines += [f"NOT REFERRED despite a yes to a refer-at-once question: {len(view.refer_now_not_referred)}"]
+        lines += [f"  {row['id']}  yes to {', '.join(row['answered_yes'])}  reason: {row['reason'] or '(none recorded)'}"
+                  f"  {row['summary']}" for row in view.refer_now_not_referred]
+        lines += [""]
+    lines += ["By status"]
     lines += ["  " + line for line in chart(view.by_status, STATUSES)]
     lines += ["", "By category"] + ["  " + line for line in chart(view.by_category, CATEGORIES)]
     lines += ["", "By month the concern arose"] + ["  " + line for line in chart(view.by_month)]
