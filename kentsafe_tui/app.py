@@ -4,56 +4,72 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections import deque
 from collections.abc import Iterable
 
+from textual import events
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.screen import Screen
 
-from .screens.main import Context, MainScreen
+from .keys import APP_KEYS, palette
+from .screens.bindings import bindings_for
+from .context import Context
+from .screens.main import MainScreen
+from .settle import settle
 
-# Every action by name in the command palette: (title, help, action on the main screen).
-ACTIONS = [
-    ("New incident", "Start a new incident (ctrl+n)", "new"),
-    ("Save", "Save the incident being edited (ctrl+s)", "save"),
-    ("Open incident list", "Find an incident by any text (ctrl+o)", "open_list"),
-    ("Focus guidance", "Move to the guidance pane (F2)", "focus_pane('guidance')"),
-    ("Focus form", "Move to the incident form (F3)", "focus_pane('form')"),
-    ("Focus checklist", "Move to the checklist (F4)", "focus_pane('checklist')"),
-    ("Record-keeping guide", "What a good record holds, in the guidance pane (F5)", "record_keeping"),
-    ("Oversight", "Counts, charts and what is slipping (F6)", "oversight"),
-    ("Export report", "Save this incident's report as HTML and Markdown, and copy it (F7)", "export"),
-    ("Parent letter", "The parent letter for this incident (F8)", "letter"),
-    ("Staff briefing", "The short staff briefing, filled in", "staff_briefing"),
-    ("Restore unsaved work", "Typing left by a kentsafe that closed before saving", "restore_drafts"),
-    ("Pupil chronology", "Every incident naming a pupil, in the order the concerns arose", "pupil_chronology"),
-    ("School settings", "School name, DSL name and phone for letters (as kentsafe settings)", "settings"),
-    ("Help", "Every key, and where the data is (F1)", "help"),
-]
-
+DEFER_LIMIT = 100  # never hold keys for ever behind a stream of other messages
 
 class KentsafeApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "kentsafe"
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = [
-        Binding("ctrl+q,alt+q", "request_quit", "Quit", id="app.quit", priority=True,
-                tooltip="Quit; asks first if anything is unsaved"),
-        Binding("f1,alt+h", "screen.help", "Help", id="app.help", tooltip="Keys, and where the data is"),
-        # Binding the palette ourselves means Textual adds no ctrl+p of its own: both keys are here.
-        Binding("ctrl+p,alt+p", "command_palette", "Commands", id="app.palette", show=False, priority=True),
-    ]
+    # Binding the palette ourselves means Textual adds no ctrl+p of its own. Every key is a priority binding:
+    # see kentsafe_tui.keys for why.
+    BINDINGS = bindings_for(APP_KEYS)
 
     def __init__(self, context: Context) -> None:
         super().__init__()
         self.context = context
         self.stop_reason = ""  # one line for the terminal after the app has gone, e.g. a damaged database
         self.animation_level = "none"  # every animation frame is a repaint over SSH
+        self._held_keys: deque[events.Key] = deque()
+        self._deferred = 0
 
     def get_default_screen(self) -> Screen:
         # The main screen is the app's first screen, not pushed over an empty one: that saved a round of
         # layout before the first frame.
         return MainScreen(self.context)
+
+    async def on_event(self, event: events.Event) -> None:
+        # Over SSH keys arrive in bursts. Textual hands each key to the widget focused when it arrives and
+        # runs priority actions (save, quit) at once; a widget's own key (space in the checklist) comes back
+        # to the app to be run later. So a save could run before the keys typed just before it were applied,
+        # and keys typed after "+ Add a pupil" or F4 went where the focus had been. Keys are therefore held
+        # here and handed on one at a time, each only once everything the previous one set off has been done
+        # (see kentsafe_tui.settle): in order, to the widget that then has the focus.
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self._held_keys.append(event)
+            if len(self._held_keys) == 1:
+                await self._deliver_keys()
+            return
+        await super().on_event(event)
+
+    async def _deliver_keys(self) -> None:
+        while self._held_keys:
+            await settle(self)
+            if self._work_waiting() and self._deferred < DEFER_LIMIT:
+                # The app has work queued behind this key that the key before it set off: a key a widget
+                # passed up (its binding runs here), or a focus move (Widget.focus waits in this queue, as
+                # Select's does). It must run before the next key.
+                self._deferred += 1
+                self.call_later(self._deliver_keys)
+                return
+            self._deferred = 0
+            await super().on_event(self._held_keys.popleft())
+
+    def _work_waiting(self) -> bool:
+        return any(not isinstance(message, events.Key) or message.is_forwarded
+                   for message in list(self._message_queue.values))
 
     def on_mount(self) -> None:
         loop = asyncio.get_running_loop()
@@ -98,7 +114,7 @@ class KentsafeApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         main = self.main
         if main is not None:
-            for title, help_text, action in ACTIONS:
+            for title, help_text, action in palette():
                 yield SystemCommand(title, help_text, lambda action=action: main.run_action(action))
         yield SystemCommand("Quit", "Quit kentsafe (ctrl+q)", self.action_request_quit)
         # Textual's own commands are left out: "Screenshot" would write the screen, records and all, to the

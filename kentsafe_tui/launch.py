@@ -44,7 +44,7 @@ def run_app(args: argparse.Namespace) -> int:
     else:
         store = open_store(args, library, read_now=False)  # read in the background after the first frame
     from .app import KentsafeApp
-    from .screens.main import Context
+    from .context import Context
 
     context = Context(store=store, library=library, drafts=Drafts(store.path, store.user), demo=bool(args.demo))
     try:

@@ -22,11 +22,11 @@ from textual.widgets import Input, OptionList, Select, Static, TextArea
 from kentsafe_tui.dates import from_iso, now_local, parse_when, to_iso
 from kentsafe_tui.drafts import Drafts
 from kentsafe_tui.model import Incident, Pupil
-from kentsafe_tui.screens.dialogs import AskTextDialog, ChoiceDialog, ConflictDialog
-from kentsafe_tui.screens.help import HelpScreen
+from kentsafe_tui.dialogs import AskTextDialog, ChoiceDialog, ConflictDialog
+from kentsafe_tui.dialogs.help import HelpScreen
 from kentsafe_tui.screens.incident_list import IncidentListScreen
 from kentsafe_tui.screens.main import MainScreen
-from kentsafe_tui.screens.oversight import OversightScreen
+from kentsafe_tui.dialogs.oversight import OversightScreen
 from kentsafe_tui.widgets.checklist import ChecklistView
 from kentsafe_tui.widgets.guidance import GuidancePane
 
@@ -715,7 +715,7 @@ def conflict_setup(alice, saved_one, db_path, library, now_clock):
     return bob_saves
 
 
-async def test_a_conflict_kept_as_mine_is_an_amendment_on_top_of_theirs(app, db_path, saved_one, conflict_setup):
+async def test_a_conflict_kept_as_mine_keeps_their_text_too(app, db_path, saved_one, conflict_setup):
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
         await open_incident(pilot, saved_one)
@@ -732,13 +732,15 @@ async def test_a_conflict_kept_as_mine_is_an_amendment_on_top_of_theirs(app, db_
         await pilot.press("k")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
+        # Both wrote into the empty account: neither is dropped, theirs first (saved first), then Alice's.
         record = reread(db_path, saved_one)
-        assert record.details == "Alice's account of it"
+        assert record.details == "Bob's account of it\nAlice's account of it"
         assert record.follow_up == "Bob phoned the parents"
-        assert [e["action"] for e in record.history] == ["create", "edit", "amend"]
+        assert [e["action"] for e in record.history] == ["create", "edit", "edit"]
         assert record.history[1]["changes"]["details"][1] == "Bob's account of it"
-        assert record.history[2]["changes"]["details"] == ["Bob's account of it", "Alice's account of it"]
+        assert record.history[2]["changes"]["details"] == ["Bob's account of it", record.details]
         assert record.history[2]["by"] == USER
+        assert q(app, "#f-details", TextArea).text == record.details
         assert q(app, "#f-follow_up", TextArea).text == "Bob phoned the parents"
         assert "unsaved" not in rendered_text(q(app, "#form-heading"))
 
@@ -963,6 +965,12 @@ async def test_a_nudes_incident_saves_and_stays_on_screen(app, db_path):
         await pilot.press(*"The adult is a sibling aged 18; advice taken from LESAS")
         await pilot.press("ctrl+s")
         await pilot.pause()
+        # A yes with "Not referred" is never saved without an explicit reason for going against the yes.
+        assert isinstance(app.screen, AskTextDialog)
+        assert not db_path.exists() or make_store(db_path, app.context.library, now_local).count() == 0
+        await pilot.press(*"Sibling is 18 and lives with them; police advised no referral, ref KP-1")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
         assert app.is_running
         assert not shown(q(app, "#e-referral_rationale"))
         (row,) = make_store(db_path, app.context.library, now_local).summaries()
@@ -973,6 +981,9 @@ async def test_a_nudes_incident_saves_and_stays_on_screen(app, db_path):
         assert record.referral_check == {"rq-adult": "yes"}
         assert record.referral_decision == "not_referred"
         assert record.referral_rationale == "The adult is a sibling aged 18; advice taken from LESAS"
+        (override,) = record.decisions
+        assert override.decision.startswith("Not referred, although") and "KP-1" in override.reason
+        assert override.by == USER and override.at
         assert "nd-refer-police-or-social-care" in [item.id for item in record.checklist]
 
 
@@ -995,7 +1006,7 @@ async def test_at_80x24_one_pane_shows_with_a_tab_line(app):
         await pilot.pause()
         assert displayed_panes(app) == ["checklist"]
         assert app.focused is q(app, "#checklist")
-        await pilot.press("alt+2")
+        await pilot.press("alt+i")
         await pilot.pause()
         assert displayed_panes(app) == ["form"]
         assert app.focused.id == "f-summary"

@@ -23,14 +23,21 @@ def test_every_cli_command_is_in_the_readme():
         assert f"`kentsafe {name}" in readme, name
 
 
-def test_every_main_screen_key_is_in_the_readme_and_the_help_screen():
+def test_every_key_of_the_registry_is_in_the_readme_the_help_screen_and_the_bindings():
     from kentsafe_tui.app import KentsafeApp
-    from kentsafe_tui.screens.help import KEYS
+    from kentsafe_tui.keys import all_keys, help_sections
     from kentsafe_tui.screens.main import MainScreen
 
     readme = (REPO / "README.md").read_text()
-    helped = " ".join(key for _, rows in KEYS for key, _ in rows)
-    for binding in [*MainScreen.BINDINGS, *KentsafeApp.BINDINGS]:
-        for key in binding.key.split(","):
+    helped = " ".join(key for _, rows in help_sections() for key, _ in rows)
+    bound = {key for binding in [*MainScreen.BINDINGS, *KentsafeApp.BINDINGS] for key in binding.key.split(",")}
+    for action in all_keys():
+        for key in action.keys:
             assert f"`{key}`" in readme, key
             assert key in helped, key
+            assert key in bound, key
+    table = readme.split("### Keys")[1].split("\n### ")[0]
+    for line in table.splitlines():
+        if line.startswith("| `") and "alt+" in line:  # every fallback the README names is a real one
+            for key in re.findall(r"`(alt\+\w)`", line):
+                assert key in bound, key

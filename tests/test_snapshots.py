@@ -32,7 +32,7 @@ def snapshot_library() -> Library:
 def steady(monkeypatch, clock):
     """The machine's login and the wall clock, as oversight and the help screen would otherwise show them."""
     monkeypatch.setattr("kentsafe_tui.store.login_name", lambda: "dsl")
-    monkeypatch.setattr("kentsafe_tui.screens.main.now_local", lambda: clock.now)
+    monkeypatch.setattr("kentsafe_tui.screens.reading.now_local", lambda: clock.now)
     return clock
 
 

@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 from ..dates import from_iso
 from ..store import Store, Summary
 from ..widgets.safe_inputs import SafeInput
-from .dialogs import Dialog
+from ..dialogs import Dialog
 
 SHOWN = 100  # more rows than a screen holds; the filter finds the rest
 STATUS_STYLES = {"open": "bold yellow", "awaiting_response": "bold cyan", "monitoring": "bold green", "closed": "dim"}
@@ -66,7 +66,7 @@ class IncidentListScreen(Dialog):
 
     def on_mount(self) -> None:
         self._fill("")
-        self.query_one("#list-filter").focus()
+        self.set_focus(self.query_one("#list-filter"))
 
     def _fill(self, words: str) -> None:
         rows = self.store.summaries(search=words or None)

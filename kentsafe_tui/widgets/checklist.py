@@ -6,6 +6,8 @@ the updated items back with `show`. Moving through the items reports where each 
 
 from __future__ import annotations
 
+import copy
+
 from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
@@ -48,18 +50,28 @@ class ChecklistView(OptionList):
     ]
 
     class Toggle(Message):
-        def __init__(self, item: ChecklistItem) -> None:
+        """Tick or untick the item with this id."""
+
+        def __init__(self, item_id: str) -> None:
             super().__init__()
-            self.item = item
+            self.item_id = item_id
 
-    class NotApplicable(Toggle):
-        pass
+    class NotApplicable(Message):
+        def __init__(self, item_id: str) -> None:
+            super().__init__()
+            self.item_id = item_id
 
-    class EditNote(Toggle):
-        pass
+    class EditNote(Message):
+        def __init__(self, item_id: str) -> None:
+            super().__init__()
+            self.item_id = item_id
 
-    class Moved(Toggle):
+    class Moved(Message):
         """The cursor is on a new item: the guidance can show where it comes from."""
+
+        def __init__(self, item_id: str, source: str) -> None:
+            super().__init__()
+            self.item_id, self.source = item_id, source
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -69,7 +81,7 @@ class ChecklistView(OptionList):
         """Show the items, keeping the cursor on the same item where it still exists."""
         current = self.current_item
         pending = pending or set()
-        self.items = list(items)
+        self.items = copy.deepcopy(list(items))  # the view's own copy: the record is the screen's
         with self.prevent(OptionList.OptionHighlighted):
             self.set_options(Option(render_item(item, item.id in pending), id=item.id) for item in self.items)
             ids = [item.id for item in self.items]
@@ -90,15 +102,15 @@ class ChecklistView(OptionList):
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
         if self.current_item is not None:
-            self.post_message(self.Moved(self.current_item))
+            self.post_message(self.Moved(self.current_item.id, self.current_item.source))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.action_toggle()
 
-    def _post(self, kind: type[Toggle]) -> None:
+    def _post(self, kind: type[Toggle] | type[NotApplicable] | type[EditNote]) -> None:
         if self.current_item is not None:
-            self.post_message(kind(self.current_item))
+            self.post_message(kind(self.current_item.id))
 
     def action_toggle(self) -> None:
         self._post(self.Toggle)

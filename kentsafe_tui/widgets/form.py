@@ -1,14 +1,22 @@
 """The incident form: every field of a record, in the order a DSL fills them in.
 
-The form edits the `Incident` it is given and says so with `Changed`; it never saves. Dates are typed as
-people say them and the form shows what it understood. Lists (pupils, referrals, decisions, transfers) grow
-and shrink with their buttons. A change of status is not applied here: `StatusRequested` lets the screen ask
-for the outcome before closing, or the reason before reopening.
+The form is a view. `load` fills the widgets from a record it reads and does not keep; every edit is posted as
+`Edited(path, value)` and the screen applies it to the one record it owns (the editing session). Whenever the
+session replaces its record (a tick, a save, a reload, a restore, a conflict resolved), the screen loads the
+form again with `fresh=False`, which changes only the widgets whose value differs, so the field being typed
+in keeps its text and cursor.
+
+Dates are typed as people say them and the form shows what it understood; text it cannot understand stays in
+the field with its message and counts as unsaved work. Lists (pupils, referrals, decisions, transfers) grow
+with `RowAdded` and shrink with `RemoveRequested`, both decided by the screen. A change of status is not
+applied here: `StatusRequested` lets the screen ask for the outcome before closing, or the reason before
+reopening.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import re
 from typing import Any
 
@@ -16,6 +24,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.geometry import Region
 from textual.lazy import Lazy
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
@@ -75,8 +84,25 @@ def _typed_date(value: str, kind: str) -> str:
         if kind == "day":
             return parse_date(value).strftime("%d/%m/%Y")
         return from_iso(value).astimezone().strftime("%d/%m/%Y %H:%M")
-    except (ValueError, DateError):
+    except (ValueError, OverflowError, DateError):
         return value
+
+
+def _understand(typed: str, kind: str) -> str:
+    """The stored form of a typed date ("" for nothing typed). Raises DateError with the reason."""
+    if not typed.strip():
+        return ""
+    try:
+        if kind == "day":
+            return parse_date(typed).isoformat()
+        return to_iso(parse_when(typed))
+    except DateError:
+        raise
+    except (ValueError, OverflowError) as problem:  # a year the calendar or the clock cannot hold
+        raise DateError(f"{typed.strip()!r} is not a date kentsafe can use ({problem})") from None
+
+
+DATE_KINDS = {"concern_at": "moment"}  # top-level date fields; row dates are in DATE_FIELDS
 
 
 class LaterFields(Vertical):
@@ -101,24 +127,29 @@ class IncidentForm(VerticalScroll):
 
     BORDER_TITLE = "Incident"
 
-    class Changed(Message):
-        def __init__(self, field: str) -> None:
+    class Edited(Message):
+        """One field changed: `path` is "summary", "pupils.0.name", "referral_check.<question>" and so on;
+        `value` is what the record should now hold there (None removes a referral answer)."""
+
+        def __init__(self, path: str, value: Any) -> None:
             super().__init__()
-            self.field = field
+            self.path, self.value = path, value
+
+    class RowAdded(Message):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
 
     class StatusRequested(Message):
         def __init__(self, old: str, new: str) -> None:
             super().__init__()
             self.old, self.new = old, new
 
-    class PlaybookChanged(Message):
-        """Category, scope or a referral answer changed: the checklist should follow."""
-
     class Ready(Message):
         """The whole form is on screen, its lower part included."""
 
     class RemoveRequested(Message):
-        """A row's Remove button: the screen asks first, then calls remove_row."""
+        """A row's Remove button: the screen asks first, then removes it from the record and reloads."""
 
         def __init__(self, name: str, index: int, label: str) -> None:
             super().__init__()
@@ -127,10 +158,14 @@ class IncidentForm(VerticalScroll):
     def __init__(self, library: Library, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.library = library
-        self.incident = Incident()
+        # A copy of what was last loaded, for the parts mounted later (the lower form, rebuilt rows). It is the
+        # form's own: edits never write into it, and the screen's record is never kept here.
+        self._snapshot = Incident()
         self.saved_status = "open"
+        self._status = "open"
+        self._category = ""
+        self._status_choices: list[tuple[str, str]] = []
         self._unparsed: dict[str, str] = {}
-        self._loading = False
         self.rest_mounted = False  # the fields below "What happened" arrive just after the first frame
         # Lists are rebuilt by removing their rows and mounting new ones with the same ids: one at a time,
         # each removal finished before the next mount, or Textual sees two widgets with one id.
@@ -198,53 +233,104 @@ class IncidentForm(VerticalScroll):
         yield SafeButton(f"+ {add}", id=f"add-{name}", classes="add-row")
 
     # Showing an incident ---------------------------------------------------------------------------------
-    def load(self, incident: Incident, saved_status: str | None = None) -> None:
-        """Show an incident for editing. `saved_status` is its status as saved, which sets where it may go."""
-        self.incident = incident
+    def load(self, incident: Incident, saved_status: str | None = None, *, fresh: bool = True) -> None:
+        """Show a record. `fresh` starts over (another incident, or a new one); otherwise only the widgets
+        whose value differs change, so the cursor stays where the DSL is typing. `saved_status` is the status
+        as saved, which sets where the status may go."""
+        self._snapshot = copy.deepcopy(incident)
         self.saved_status = saved_status or incident.status
-        self._unparsed.clear()
-        self._loading = True
-        try:
-            with self.prevent(Input.Changed, TextArea.Changed, Select.Changed):
-                self.query_one("#f-summary", Input).value = incident.summary
-                self.query_one("#f-concern_at", Input).value = _typed_date(incident.concern_at, "moment")
-                self.query_one("#f-details", TextArea).load_text(incident.details)
-                self._set_status_choices()
-                for name in ("category", "scope", "status"):
-                    self.query_one(f"#f-{name}", Select).value = getattr(incident, name)
-        finally:
-            self._loading = False
+        self._status = incident.status
+        if fresh:
+            self._unparsed.clear()
+        with self.prevent(Input.Changed, TextArea.Changed, Select.Changed):
+            self._put_input("#f-summary", incident.summary)
+            self._put_date("#f-concern_at", "concern_at", incident.concern_at, "moment")
+            self._put_text("#f-details", incident.details, fresh)
+            self._set_status_choices()
+            for name in ("category", "scope", "status"):
+                self._put_select(f"#f-{name}", getattr(incident, name))
         self._show_understood()
         if self.rest_mounted:
-            self._fill_rest()
+            self._fill_rest(fresh)
         self.show_errors({})
-        self.refresh_heading()
-        self.scroll_home(animate=False)
+        self.refresh_heading(incident)
+        if fresh:
+            self.scroll_home(animate=False)
+
+    def _put_input(self, selector: str, value: str) -> None:
+        for widget in self.query(selector).results(Input):
+            if widget.value != value:
+                widget.value = value
+
+    def _put_text(self, selector: str, value: str, fresh: bool) -> None:
+        for area in self.query(selector).results(TextArea):
+            if fresh or area.text != value:
+                area.load_text(value)
+                if not fresh:
+                    area.move_cursor(area.document.end)
+
+    def _put_select(self, selector: str, value: Any) -> None:
+        for select in self.query(selector).results(Select):
+            if select.value != value:
+                select.value = value
+
+    def _put_date(self, selector: str, where: str, value: str, kind: str) -> None:
+        """A date field keeps what the DSL typed while it means the stored date (or is still being fixed)."""
+        if where in self._unparsed:
+            return
+        for widget in self.query(selector).results(Input):
+            try:
+                if _understand(widget.value, kind) == value:
+                    continue
+            except DateError:
+                pass
+            widget.value = _typed_date(value, kind)
 
     def _rest_arrived(self) -> None:
         self.rest_mounted = True
-        self._fill_rest()
+        self._fill_rest(True)
         self.post_message(self.Ready())
 
-    def _fill_rest(self) -> None:
-        """Put the incident into the fields below "What happened" (see LaterFields)."""
-        incident = self.incident
-        self._loading = True
-        try:
-            with self.prevent(Input.Changed, TextArea.Changed, Select.Changed):
-                self.query_one("#f-parents_note", Input).value = incident.parents_note
-                for name in ("follow_up", "actions", "outcome", "referral_rationale"):
-                    self.query_one(f"#f-{name}", TextArea).load_text(getattr(incident, name))
-                for name in ("referral_decision", "parents_informed"):
-                    self.query_one(f"#f-{name}", Select).value = getattr(incident, name)
-        finally:
-            self._loading = False
+    def _fill_rest(self, fresh: bool) -> None:
+        """Put the record into the fields below "What happened" (see LaterFields)."""
+        incident = self._snapshot
+        with self.prevent(Input.Changed, TextArea.Changed, Select.Changed):
+            self._put_input("#f-parents_note", incident.parents_note)
+            for name in ("follow_up", "actions", "outcome", "referral_rationale"):
+                self._put_text(f"#f-{name}", getattr(incident, name), fresh)
+            for name in ("referral_decision", "parents_informed"):
+                self._put_select(f"#f-{name}", getattr(incident, name))
         for name in ROW_KINDS:
-            self.call_later(self._rebuild_rows, name)
-        self.call_later(self._rebuild_referral_check)
+            rows = copy.deepcopy(getattr(incident, name))
+            if fresh or len(self.query(f"#rows-{name} > .row")) != len(rows):
+                self.call_later(self._rebuild_rows, name, rows)
+            else:
+                self._refill_rows(name, rows)
+        if fresh or incident.category != self._category:
+            self.call_later(self._rebuild_referral_check, incident.category, dict(incident.referral_check))
+        else:
+            with self.prevent(Select.Changed):
+                for question, answer in incident.referral_check.items():
+                    self._put_select(f"#q-{question}", answer)
+                for select in self.query("#referral-check Select").results(Select):
+                    if (select.id or "")[2:] not in incident.referral_check and select.value != Select.NULL:
+                        select.clear()
+            self._show_refer_now(incident.refer_now())
 
-    def refresh_heading(self, dirty: bool = False) -> None:
-        incident = self.incident
+    def _refill_rows(self, name: str, rows: list[Any]) -> None:
+        with self.prevent(Input.Changed, Select.Changed):
+            for index, entry in enumerate(rows):
+                for key, value in vars(entry).items():
+                    selector = f"#{name}-{index}-{key}"
+                    kind = DATE_FIELDS.get((name, key))
+                    if kind:
+                        self._put_date(selector, f"{name}.{index}.{key}", value, kind)
+                    elif isinstance(value, str):
+                        self._put_input(selector, value)
+                        self._put_select(selector, value)
+
+    def refresh_heading(self, incident: Incident | None = None, dirty: bool = False) -> None:
+        incident = incident or self._snapshot
         heading = Text()
         heading.append(incident.id or "New incident (not saved yet)", style="bold")
         if incident.id:
@@ -258,33 +344,25 @@ class IncidentForm(VerticalScroll):
     def _set_status_choices(self) -> None:
         allowed = {self.saved_status, *TRANSITIONS.get(self.saved_status, set())}
         choices = [(label, key) for key, label in STATUSES.items() if key in allowed]
-        self.query_one("#f-status", Select).set_options(choices)
+        if choices != self._status_choices:  # set_options clears the value: only when the choices differ
+            self._status_choices = choices
+            self.query_one("#f-status", Select).set_options(choices)
 
-    def set_status(self, status: str) -> None:
-        """Apply a status the screen has agreed to (after asking for an outcome or reason)."""
-        self.incident.status = status
-        with self.prevent(Select.Changed):
-            self.query_one("#f-status", Select).value = status
-        self.post_message(self.Changed("status"))
-
-    def set_text(self, name: str, value: str) -> None:
-        setattr(self.incident, name, value)
-        with self.prevent(TextArea.Changed):
-            for area in self.query(f"#f-{name}").results(TextArea):  # not there yet: filled when it mounts
-                area.load_text(value)
-        self.post_message(self.Changed(name))
-
-    async def _rebuild_rows(self, name: str, focus_last: bool = False) -> None:
+    async def _rebuild_rows(self, name: str, rows: list[Any], focus_last: bool = False) -> None:
         if not self.rest_mounted:
             return  # filled when the lower part arrives
         async with self._rebuilding:
             container = self.query_one(f"#rows-{name}", Vertical)
+            focused = self.screen.focused
+            had_focus = focused is not None and container in focused.ancestors
             await container.remove_children()
-            rows = [self._row(name, index, entry) for index, entry in enumerate(getattr(self.incident, name))]
-            if rows:
-                await container.mount_all(rows)
-            if focus_last and rows:
-                rows[-1].query(Input).first().focus()
+            widgets = [self._row(name, index, entry) for index, entry in enumerate(rows)]
+            if widgets:
+                await container.mount_all(widgets)
+            if focus_last and widgets:
+                self.screen.set_focus(widgets[-1].query(Input).first())
+            elif had_focus:
+                self.screen.set_focus(self.query_one(f"#add-{name}", Button))
 
     def _row(self, name: str, index: int, entry: Any) -> Vertical:
         prefix = f"{name}-{index}"
@@ -328,30 +406,32 @@ class IncidentForm(VerticalScroll):
         remove = SafeButton("✕ Remove", id=f"remove-{prefix}", classes="remove-row")
         return Vertical(Horizontal(title, remove, classes="row-head"), *parts, classes="row")
 
-    async def _rebuild_referral_check(self) -> None:
+    async def _rebuild_referral_check(self, category: str, answers: dict[str, str]) -> None:
         if not self.rest_mounted:
             return  # filled when the lower part arrives
         async with self._rebuilding:
-            questions = self.library.questions_for(self.incident.category)
+            self._category = category
+            questions = self.library.questions_for(category)
             box = self.query_one("#referral-check", Vertical)
             await box.remove_children()
             self.query_one("#referral-check-title").display = bool(questions)
             widgets: list[Any] = []
-            for question in questions:
-                answer = self.incident.referral_check.get(question.id, Select.NULL)
-                widgets.append(Label(Text(question.text), classes="question"))
+            for number, question in enumerate(questions, 1):
+                answer = answers.get(question.id, Select.NULL)
+                # The whole question, wrapped: a DSL must read it before answering.
+                widgets.append(Static(Text(f"{number}. {question.text}"), classes="question"))
                 widgets.append(SafeSelect(_options(ANSWERS), value=answer, prompt="Not answered yet",
                                           id=f"q-{question.id}"))
             if widgets:
                 with self.prevent(Select.Changed):
                     await box.mount_all(widgets)
-            self._show_refer_now()
+            self._show_refer_now(any(answer == "yes" for answer in answers.values()))
 
-    def _show_refer_now(self) -> None:
+    def _show_refer_now(self, refer: bool) -> None:
         if not self.rest_mounted:
             return
         banner = self.query_one("#refer-now", Static)
-        if self.incident.refer_now():
+        if refer:
             banner.update(Text("REFER NOW: at least one answer is yes. Refer to the police or children's social "
                                "care today; call 999 if a child is in danger now. The referral is on the checklist."))
             banner.display = True
@@ -362,133 +442,135 @@ class IncidentForm(VerticalScroll):
         hint = self.query_one("#hint-concern_at", Static)
         if "concern_at" in self._unparsed:
             hint.update("")
-        elif self.incident.concern_at:
-            hint.update(Text(f"Understood as {describe(self.incident.concern_at)}"))
+            return
+        typed = self.query_one("#f-concern_at", Input).value
+        try:
+            understood = _understand(typed, "moment")
+        except DateError:
+            understood = ""
+        hint.update(Text(f"Understood as {describe(understood)}") if understood else "")
 
     # Reacting to typing ------------------------------------------------------------------------------
-    def _changed(self, name: str) -> None:
-        if not self._loading:
-            for error in self.query(f"#e-{name}"):  # what was wrong is being put right: the old message goes
-                if error.display and name not in self._unparsed:
-                    error.display = False
-            self.post_message(self.Changed(name))
+    def _edited(self, path: str, value: Any) -> None:
+        place = path.split(".")[0]
+        for error in self.query(f"#e-{place}"):  # what was wrong is being put right: the old message goes
+            if error.display and not any(key.split(".")[0] == place for key in self._unparsed):
+                error.display = False
+        self.post_message(self.Edited(path, value))
+
+    def _date_typed(self, path: str, typed: str, kind: str) -> None:
+        try:
+            value = _understand(typed, kind)
+        except DateError as problem:
+            self._unparsed[path] = str(problem)
+            return
+        self._unparsed.pop(path, None)
+        self._edited(path, value)
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
         event.stop()
         ident = event.input.id or ""
         if ident == "f-concern_at":
-            self._set_date("concern_at", event.value, "moment", lambda iso: setattr(self.incident, "concern_at", iso))
+            self._date_typed("concern_at", event.value, "moment")
             self._show_understood()
-            self._changed("concern_at")
         elif ident.startswith("f-"):
-            setattr(self.incident, ident[2:], event.value)
-            self._changed(ident[2:])
+            self._edited(ident[2:], event.value)
         elif match := ROW.match(ident):
-            self._row_value(match.group(1), int(match.group(2)), match.group(3), event.value)
+            name, index, key = match.group(1), match.group(2), match.group(3)
+            kind = DATE_FIELDS.get((name, key))
+            if kind:
+                self._date_typed(f"{name}.{index}.{key}", event.value, kind)
+            else:
+                self._edited(f"{name}.{index}.{key}", event.value)
 
     @on(TextArea.Changed)
     def _text_changed(self, event: TextArea.Changed) -> None:
         event.stop()
         ident = event.text_area.id or ""
         if ident.startswith("f-"):
-            setattr(self.incident, ident[2:], event.text_area.text)
-            self._changed(ident[2:])
+            self._edited(ident[2:], event.text_area.text)
+
+    @on(TextArea.SelectionChanged)
+    def _cursor_moved(self, event: TextArea.SelectionChanged) -> None:
+        event.stop()
+        if event.text_area.has_focus:
+            self.call_after_refresh(self._follow_cursor, event.text_area)
+
+    def _follow_cursor(self, area: TextArea, tries: int = 5) -> None:
+        """Keep the line being typed on screen: a text area grows with its text, so the form must scroll."""
+        if not area.is_attached or not area.has_focus:
+            return
+        row = area.cursor_screen_offset.y - self.content_region.y + int(self.scroll_offset.y)
+        wanted = row - self.content_region.height + 1  # the smallest scroll that shows the row
+        if wanted > self.max_scroll_y and tries:
+            # The form's new height is not laid out yet: look again after the next refresh.
+            self.call_after_refresh(self._follow_cursor, area, tries - 1)
+            return
+        self.scroll_to_region(Region(0, row, 1, 1), animate=False, immediate=True)
 
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
         event.stop()
-        if self._loading:
-            return
         ident, value = event.select.id or "", event.value
         if ident == "f-status":
-            if value != self.incident.status and value is not Select.NULL:
-                old = self.incident.status
+            if value != self._status and value is not Select.NULL:
+                old = self._status
                 with self.prevent(Select.Changed):
-                    event.select.value = old  # the screen decides, then calls set_status
+                    event.select.value = old  # the screen decides, then loads the form again
                 self.post_message(self.StatusRequested(old, str(value)))
         elif ident.startswith("f-") and value is not Select.NULL:
-            setattr(self.incident, ident[2:], value)
-            if ident in ("f-category", "f-scope"):
-                if ident == "f-category":
-                    self.call_later(self._rebuild_referral_check)
-                self.post_message(self.PlaybookChanged())
-            self._changed(ident[2:])
+            if ident == "f-category":
+                self.call_later(self._rebuild_referral_check, str(value), self._answers())
+            self._edited(ident[2:], value)
         elif ident.startswith("q-"):
-            question = ident[2:]
-            if value is Select.NULL:
-                self.incident.referral_check.pop(question, None)
-            else:
-                self.incident.referral_check[question] = str(value)
-            self._show_refer_now()
-            self.post_message(self.PlaybookChanged())
-            self._changed("referral_check")
+            self._show_refer_now(any(answer == "yes" for answer in self._answers().values()))
+            self._edited(f"referral_check.{ident[2:]}", None if value is Select.NULL else str(value))
         elif match := ROW.match(ident):
-            self._row_value(match.group(1), int(match.group(2)), match.group(3), str(value))
+            self._edited(f"{match.group(1)}.{match.group(2)}.{match.group(3)}", str(value))
 
-    def _row_value(self, name: str, index: int, key: str, value: str) -> None:
-        rows = getattr(self.incident, name)
-        if index >= len(rows):
-            return
-        kind = DATE_FIELDS.get((name, key))
-        if kind:
-            self._set_date(f"{name}[{index}].{key}", value, kind, lambda iso: setattr(rows[index], key, iso))
-        else:
-            setattr(rows[index], key, value)
-        self._changed(name)
-
-    def _set_date(self, where: str, typed: str, kind: str, store) -> None:
-        if not typed.strip():
-            self._unparsed.pop(where, None)
-            store("")
-            return
-        try:
-            if kind == "day":
-                store(parse_date(typed).isoformat())
-            else:
-                store(to_iso(parse_when(typed)))
-            self._unparsed.pop(where, None)
-        except DateError as problem:
-            self._unparsed[where] = str(problem)
+    def _answers(self) -> dict[str, str]:
+        return {(select.id or "")[2:]: str(select.value) for select in self.query("#referral-check Select")
+                .results(Select) if select.value is not Select.NULL}
 
     @on(Button.Pressed)
-    async def _button(self, event: Button.Pressed) -> None:
+    def _button(self, event: Button.Pressed) -> None:
         event.stop()
         ident = event.button.id or ""
         if ident.startswith("add-"):
-            name = ident[4:]
-            getattr(self.incident, name).append(ROW_KINDS[name]())
-            self._changed(name)
-            await self._rebuild_rows(name, focus_last=True)
+            self.post_message(self.RowAdded(ident[4:]))
         elif ident.startswith("remove-"):
             match = ROW.match(ident[7:] + "-x")
             if match:
                 name, index = match.group(1), int(match.group(2))
-                rows = getattr(self.incident, name)
-                if index < len(rows):
-                    entry = rows[index]
-                    detail = next((str(getattr(entry, f)) for f in ("name", "sent_to", "decision", "agency")
-                                   if getattr(entry, f, "")), "")
-                    label = f"{ROW_TITLES[name].lower()} {index + 1}" + (f" ({detail})" if detail else "")
-                    self.post_message(self.RemoveRequested(name, index, label))
+                detail = next((str(widget.value) for key in ("name", "sent_to", "decision", "agency")
+                               for widget in self.query(f"#{name}-{index}-{key}").results(Input) if widget.value), "")
+                label = f"{ROW_TITLES[name].lower()} {index + 1}" + (f" ({detail})" if detail else "")
+                self.post_message(self.RemoveRequested(name, index, label))
 
-    async def remove_row(self, name: str, index: int) -> None:
-        rows = getattr(self.incident, name)
-        if index < len(rows):
-            del rows[index]
-            self._unparsed = {k: v for k, v in self._unparsed.items() if not k.startswith(f"{name}[")}
-            self._changed(name)
-            await self._rebuild_rows(name)
-            self.query_one(f"#add-{name}", Button).focus()
+    async def show_rows(self, name: str, rows: list[Any], focus_last: bool = False) -> None:
+        """Rows added or removed: rebuild that list from the record (copied), and put the cursor where the
+        DSL goes next: the new row's first field, or the list's add button."""
+        self._unparsed = {k: v for k, v in self._unparsed.items() if not k.startswith(f"{name}.")}
+        await self._rebuild_rows(name, copy.deepcopy(rows), focus_last=focus_last)
+        if not focus_last:
+            self.screen.set_focus(self.query_one(f"#add-{name}", Button))
+
+    def focus_summary(self) -> None:
+        """F3 and a new incident: Summary, with the cursor after its text and nothing selected."""
+        summary = self.query_one("#f-summary", Input)
+        self.screen.set_focus(summary, scroll_visible=False)
+        summary.cursor_position = len(summary.value)
+        self.scroll_home(animate=False)
 
     # Problems ------------------------------------------------------------------------------------------
     def problems(self) -> dict[str, str]:
-        """Dates typed that could not be understood: saving waits until they are fixed."""
-        return dict(self._unparsed)
+        """Dates typed that could not be understood: unsaved work, and saving waits until they are fixed."""
+        return {_where(path): message for path, message in self._unparsed.items()}
 
     def show_errors(self, errors: dict[str, str]) -> None:
         """Put each message beside its field; list messages go under their list."""
-        errors = {**errors, **self._unparsed}
+        errors = {**errors, **self.problems()}
         by_place: dict[str, list[str]] = {}
         for where, message in errors.items():
             match = re.match(r"^(\w+)\[(\d+)\]\.(\w+)$", where)
@@ -512,8 +594,10 @@ class IncidentForm(VerticalScroll):
     def first_error_widget(self, errors: dict[str, str]):
         """The field to put the cursor in after a failed save (its message is scrolled into view with it)."""
         for where in errors:
+            match = re.match(r"^(\w+)\[(\d+)\]\.(\w+)$", where)
             place = where.split(".")[0].split("[")[0]
-            for selector in (f"#f-{place}", f"#add-{place}"):
+            selectors = [f"#{match.group(1)}-{match.group(2)}-{match.group(3)}"] if match else []
+            for selector in [*selectors, f"#f-{place}", f"#add-{place}"]:
                 found = self.query(selector)
                 if found:
                     for message in self.query(f"#e-{place}"):
@@ -521,3 +605,8 @@ class IncidentForm(VerticalScroll):
                     return found.first()
         return None
 
+
+def _where(path: str) -> str:
+    """An edit path as the record's validation names the place: pupils.0.name -> pupils[0].name."""
+    parts = path.split(".")
+    return f"{parts[0]}[{parts[1]}].{parts[2]}" if len(parts) == 3 else path

@@ -208,7 +208,7 @@ class GuidancePane(ScrollView, can_focus=True):
         self.show(slug, anchor, remember=False)
 
     def action_headings(self) -> None:
-        from ..screens.dialogs import PickerDialog
+        from ..dialogs import PickerDialog
 
         if self.document is None:
             return
@@ -220,7 +220,7 @@ class GuidancePane(ScrollView, can_focus=True):
             self.show(self.document.slug, anchor)
 
     def action_documents(self) -> None:
-        from ..screens.dialogs import PickerDialog
+        from ..dialogs import PickerDialog
 
         choices = []
         for document in documents_in_reading_order(self.library):
@@ -236,7 +236,7 @@ class GuidancePane(ScrollView, can_focus=True):
             self.show(slug)
 
     def action_links(self) -> None:
-        from ..screens.dialogs import PickerDialog
+        from ..dialogs import PickerDialog
 
         if self.document is None:
             return
@@ -268,7 +268,7 @@ class GuidancePane(ScrollView, can_focus=True):
             self.show(*resolved)
 
     def action_search(self) -> None:
-        from ..screens.dialogs import SearchDialog
+        from ..dialogs import SearchDialog
 
         self.app.push_screen(SearchDialog(self.library), self._picked_search)
 

@@ -13,6 +13,7 @@ has gone.
 from __future__ import annotations
 
 from textual import events
+from textual.binding import Binding
 from textual.geometry import Size
 from textual.reactive import Reactive
 from textual.widgets import Button, Input, Select, TextArea
@@ -50,6 +51,8 @@ class SafeInput(FollowFocus, Input):
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("compact", True)
+        # Selecting the text on entry meant one key replaced a whole field (F3 into a saved Summary).
+        kwargs.setdefault("select_on_focus", False)
         super().__init__(*args, **kwargs)
         self.cursor_blink = False
 
@@ -66,6 +69,14 @@ class SafeInput(FollowFocus, Input):
 
 
 class SafeTextArea(FollowFocus, TextArea):
+    """Entering the box by keyboard puts the cursor at the end of its text: an update to an account is added
+    after what is there, never typed into the middle of it. ctrl+end / ctrl+home go to the end / start."""
+
+    BINDINGS = [
+        Binding("ctrl+end", "to_end", "End of text", show=False),
+        Binding("ctrl+home", "to_start", "Start of text", show=False),
+    ]
+
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("soft_wrap", True)
         kwargs.setdefault("show_line_numbers", False)
@@ -74,6 +85,15 @@ class SafeTextArea(FollowFocus, TextArea):
         super().__init__(*args, **kwargs)
         self.cursor_blink = False
 
+    def action_to_end(self) -> None:
+        self.move_cursor(self.document.end)
+
+    def action_to_start(self) -> None:
+        self.move_cursor((0, 0))
+
+    def on_focus(self, event: events.Focus) -> None:
+        self.move_cursor(self.document.end)
+
     async def _on_paste(self, event: events.Paste) -> None:
         event.stop()
         event.prevent_default()
@@ -81,7 +101,7 @@ class SafeTextArea(FollowFocus, TextArea):
             return
         if result := self._replace_via_keyboard(clean_text(event.text), *self.selection):
             self.move_cursor(result.end_location)
-            self.focus()
+            self.screen.set_focus(self)
 
 
 class SafeSelect(FollowFocus, Select):

@@ -44,7 +44,7 @@ class ReadingDialog(Dialog):
                     yield Static(part)
 
     def on_mount(self) -> None:
-        self.query_one(f"#{self.body_id}").focus()
+        self.set_focus(self.query_one(f"#{self.body_id}"))
 
 
 class PickerDialog(Dialog):
@@ -66,7 +66,7 @@ class PickerDialog(Dialog):
 
     def on_mount(self) -> None:
         self._fill("")
-        self.query_one("#picker-filter").focus()
+        self.set_focus(self.query_one("#picker-filter"))
 
     def _fill(self, words: str) -> None:
         wanted = words.casefold().split()
@@ -155,7 +155,7 @@ class AskTextDialog(Dialog):
     BINDINGS = [*Dialog.BINDINGS, Binding("ctrl+s", "ok", "OK", show=False)]
 
     def on_mount(self) -> None:
-        self.query_one("#answer").focus()
+        self.set_focus(self.query_one("#answer"))
 
     def _value(self) -> str:
         answer = self.query_one("#answer")
@@ -215,7 +215,7 @@ class ChoiceDialog(Dialog):
                                  compact=True)
 
     def on_mount(self) -> None:
-        self.query(Button).first().focus()
+        self.set_focus(self.query(Button).first())
 
     def answer(self, value: str | None) -> None:
         if not self._answered:
@@ -253,7 +253,7 @@ class ConflictDialog(Dialog):
             with VerticalScroll(classes="differences"):
                 yield Static(self._differences())
             with Horizontal(classes="buttons"):
-                yield SafeButton("Keep mine, as an amendment (k)", id="amend", variant="primary")
+                yield SafeButton("Keep mine with theirs (k)", id="amend", variant="primary")
                 yield SafeButton("Reload theirs (r)", id="reload")
                 yield SafeButton("Cancel (esc)", id="cancel")
 
@@ -274,12 +274,14 @@ class ConflictDialog(Dialog):
             both = " (they changed this too)" if key in theirs else ""
             text.append(f"  {FIELD_LABELS.get(key, key)}{both}: ", style="bold")
             text.append(value_text(key, new) + "\n")
-        text.append("\nKeep mine: your changes are added on top of theirs as an amendment; both versions stay in "
-                    "the history. Reload theirs: your unsaved changes are dropped.", style="italic")
+        text.append("\nKeep mine with theirs: your changes go on top of theirs. Text you both added to is merged; "
+                    "where you both changed the same lines, both versions are put in the form for you to settle "
+                    "before saving. Nothing of theirs is removed. Reload theirs: the form shows their version, and "
+                    "your typing is kept aside (ctrl+p, 'Restore unsaved work').", style="italic")
         return text
 
     def on_mount(self) -> None:
-        self.query_one("#amend").focus()
+        self.set_focus(self.query_one("#amend"))
 
     def on_key(self, event) -> None:
         if event.key in ("k", "r"):
@@ -311,7 +313,7 @@ class SettingsDialog(Dialog):
                 yield SafeButton("Cancel (esc)", id="cancel")
 
     def on_mount(self) -> None:
-        self.query(Input).first().focus()
+        self.set_focus(self.query(Input).first())
 
     def action_save(self) -> None:
         self.dismiss({key: self.query_one(f"#setting-{key}", Input).value for key in self.meanings})

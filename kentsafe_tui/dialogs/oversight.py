@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from ..oversight import Oversight, render_text
-from .dialogs import ReadingDialog
+from . import ReadingDialog
 
 
 class OversightScreen(ReadingDialog):

@@ -1,0 +1,336 @@
+"""The main screen's editing workflows: saving (and what stops a save), conflicts with another DSL, the
+status lifecycle, checklist ticks, drafts, and leaving with unsaved work.
+
+Each rule lives in a plain class (kentsafe_tui.editing, .drafts, .merge); this mixin only asks the DSL, with a
+dialog, what those classes cannot decide, and shows the result. MainScreen provides session, context, form,
+checklist, show_session, show_checklist, mark_dirty, focus_error and the notices.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+
+from ..dates import describe
+from ..dialogs import AskTextDialog, ChoiceDialog, ConflictDialog
+from ..drafts import Draft
+from ..editing import PendingItem
+from ..fileio import WriteFailed
+from ..model import ValidationError
+from ..store import ConflictError, NotFound, StoreError
+
+DRAFT_EVERY = 1.0  # seconds between draft writes while typing
+
+
+class EditingFlows:
+    def init_flows(self) -> None:
+        self._draft_due = False
+        self._offering = False
+        self._declined: set[Path] = set()
+        self._noticed: set[Path] = set()
+
+    def typed(self) -> None:
+        self._draft_due = True
+        self.mark_dirty()
+
+    # New, open, quit ---------------------------------------------------------------------------------------
+    def action_new(self) -> None:
+        self._then_if_clean(self._start_new, "start a new incident")
+
+    def _start_new(self) -> None:
+        self.session.new()
+        self.show_session()
+        self.action_focus_pane("form")
+
+    def action_open_list(self) -> None:
+        from .incident_list import IncidentListScreen
+
+        self._then_if_clean(lambda: self.app.push_screen(IncidentListScreen(self.context.store), self._open),
+                            "open another incident")
+
+    def _open(self, incident_id: str | None) -> None:
+        if not incident_id:
+            return
+        try:
+            self.session.open(incident_id)
+        except (NotFound, StoreError) as problem:
+            self._error(str(problem))
+            return
+        self.context.drafts.clear()
+        self.show_session()
+        self.action_focus_pane("form")
+
+    def request_quit(self) -> None:
+        self._then_if_clean(self._quit, "quit")
+
+    def _quit(self) -> None:
+        self.context.drafts.clear()
+        self.app.exit()
+
+    def _then_if_clean(self, then, doing: str) -> None:
+        if not self.unsaved:
+            then()
+            return
+        name = self.session.edited.id or "the new incident"
+
+        def decided(choice: str | None) -> None:
+            if choice == "save":
+                self._save(after=then)
+            elif choice == "discard":
+                self.context.drafts.clear()
+                self._draft_due = False
+                then()
+
+        self.app.push_screen(ChoiceDialog("Unsaved changes", f"You have unsaved changes to {name}. Save them "
+                                          f"before you {doing}?",
+                                          [("s", "Save", "save"), (None, "Discard them", "discard"),
+                                           ("escape", "Cancel", "cancel")]), decided)
+
+    # Saving --------------------------------------------------------------------------------------------
+    def action_save(self) -> None:
+        self._save()
+
+    def _save(self, after=None) -> bool:
+        unparsed = self.form.problems()
+        if unparsed:
+            self.form.show_errors({})
+            self.focus_error(unparsed)
+            self._warn(f"Not saved: {_first(unparsed)}" + _more(unparsed))
+            return False
+        for index, decision in enumerate(self.session.edited.decisions):
+            if decision.decision.strip() or decision.reason.strip():
+                self.session.stamp_decision(index)
+        try:
+            self.session.check()
+            if self.session.refer_now_not_referred():
+                self._ask_why_not_referring(after)
+                return False
+            saved = self.session.save()
+        except ValidationError as problem:
+            self.form.show_errors(problem.errors)
+            self.focus_error(problem.errors)
+            self._warn(f"Not saved: {_first(problem.errors)}" + _more(problem.errors))
+            return False
+        except ConflictError as conflict:
+            self.app.push_screen(ConflictDialog(conflict, self.session.changes()),
+                                 lambda choice, conflict=conflict: self._resolve_conflict(choice, conflict, after))
+            return False
+        except StoreError as problem:
+            self._error(f"Not saved: {problem}")
+            return False
+        self.context.drafts.clear()
+        self._draft_due = False
+        self.show_session(fresh=False)
+        self.notify(f"Saved {saved.id}.", markup=False, timeout=3)
+        if after:
+            after()
+        return True
+
+    def _ask_why_not_referring(self, after) -> None:
+        def answered(reason: str | None) -> None:
+            if reason:
+                self.session.confirm_not_referring(reason)
+                self.show_session(fresh=False)
+                self._save(after=after)
+
+        self.app.push_screen(AskTextDialog(
+            "Not referring, although an answer is yes",
+            "A refer-at-once question is answered yes, but the decision is \"Not referred\". Normally this is "
+            "referred at once. To save it as not referred, give the reason (it is recorded as a decision, with "
+            "your name and the time, and oversight lists the incident). Escape goes back to change it.",
+            multiline=True, ok_label="Record the reason and save"), answered)
+
+    def _resolve_conflict(self, choice: str | None, conflict: ConflictError, after=None) -> None:
+        if choice == "amend":
+            both = self.session.keep_both(conflict)
+            self.show_session(fresh=False)
+            if both:
+                self.mark_dirty()
+                self.focus_error({name: "" for name in both})
+                self._warn("Both of you changed the same lines of " + ", ".join(both).replace("_", " ") + ": both "
+                           "versions are in the form, theirs under a marked line. Make it say what it should, "
+                           "then save (ctrl+s).")
+            else:
+                self._save(after=after)
+        elif choice == "reload":
+            kept = self._set_aside()
+            self.session.reload()
+            self.show_session()
+            self.notify("Reloaded their version." + (" Your typing is kept: ctrl+p, then 'Restore unsaved work'."
+                                                    if kept else ""), markup=False, timeout=12)
+
+    def _set_aside(self) -> bool:
+        session = self.session
+        try:
+            self.context.drafts.set_aside(session.edited.to_dict(), session.base.to_dict() if session.base else None)
+        except (OSError, WriteFailed) as problem:
+            self._error(f"Could not keep your typing aside: {problem}.")
+            return False
+        self.context.drafts.clear()
+        return True
+
+    # The status lifecycle --------------------------------------------------------------------------------
+    def on_incident_form_status_requested(self, event) -> None:
+        """Closing asks for the outcome and reopening for the reason; either is then saved at once."""
+        session = self.session
+        if event.new == "closed":
+            todo = sum(1 for item in session.edited.checklist if item.state == "todo")
+            question = "What was the outcome? It is needed to close the record (which is kept, never deleted)."
+            if todo:
+                question += f"\n\n{todo} checklist item(s) are still to do: tick them, or mark them not " \
+                            "applicable with a reason, before or after closing."
+
+            def closed(outcome: str | None) -> None:
+                if outcome is not None:
+                    session.apply("outcome", outcome)
+                    session.apply("status", "closed")
+                    self.show_session(fresh=False)
+                    self._save()
+            self.app.push_screen(AskTextDialog("Closing the incident", question, session.edited.outcome,
+                                               multiline=True, ok_label="Close and save"), closed)
+        elif event.old == "closed":
+            def reopened(reason: str | None) -> None:
+                if reason is not None:
+                    session.reopen(event.new, reason)
+                    self.show_session(fresh=False)
+                    self._save()
+            self.app.push_screen(AskTextDialog("Reopening the incident", "Why is it being reopened?",
+                                               ok_label="Reopen and save"), reopened)
+        else:
+            session.apply("status", event.new)
+            self.show_session(fresh=False)
+
+    # The checklist ---------------------------------------------------------------------------------------
+    def on_checklist_view_toggle(self, event) -> None:
+        item = self._item(event.item_id)
+        if item is not None:
+            self._set_item(item.id, "done" if item.state == "todo" else "todo", None)
+
+    def on_checklist_view_not_applicable(self, event) -> None:
+        item = self._item(event.item_id)
+        if item is not None:
+            self.app.push_screen(AskTextDialog("Not applicable", f"Why does this not apply?\n\n{item.text}",
+                                               item.note if item.state == "not_applicable" else ""),
+                                 lambda reason: reason is not None and self._set_item(item.id, "not_applicable",
+                                                                                      reason))
+
+    def on_checklist_view_edit_note(self, event) -> None:
+        item = self._item(event.item_id)
+        if item is not None:
+            self.app.push_screen(AskTextDialog("Note", f"A note on:\n\n{item.text}", item.note, required=False),
+                                 lambda note: note is not None and self._set_item(item.id, None, note))
+
+    def _item(self, item_id: str):
+        return next((item for item in self.session.edited.checklist if item.id == item_id), None)
+
+    def _set_item(self, item_id: str, state: str | None, note: str | None) -> None:
+        if state is None:  # a note keeps the item's state as it is now, not as it was when the dialog opened
+            current = self._item(item_id)
+            if current is None:
+                return
+            state = current.state
+        try:
+            saved = self.session.set_item(item_id, state, note)
+        except PendingItem as problem:
+            self._warn(str(problem).capitalize() + ".")
+            return
+        except ConflictError as conflict:
+            self.session.take_their_checklist(conflict.latest)
+            self._error(f"Not saved: {conflict}. The checklist now shows their change.")
+            self.show_checklist()
+            return
+        except ValidationError as problem:
+            self._warn("Not saved: " + "; ".join(problem.errors.values()))
+            return
+        except StoreError as problem:
+            self._error(f"Not saved: {problem}")
+            return
+        if saved is None:
+            self._draft_due = True
+            self.notify("Kept with the new incident; it is saved with it (ctrl+s).", markup=False)
+        # The session holds a new record now: the form shows it, keeping the field and cursor being typed in.
+        self.show_session(fresh=False)
+
+    # Drafts --------------------------------------------------------------------------------------------
+    def start_drafts(self) -> None:
+        self.set_interval(DRAFT_EVERY, self._write_draft_if_due)
+        self.call_after_refresh(self._check_drafts, True)
+        self.set_interval(5, self._check_drafts)
+
+    def _write_draft_if_due(self) -> None:
+        if self._draft_due:
+            self.write_draft()
+
+    def write_draft(self) -> None:
+        """Keep what is typed beside the database (called on a timer, on hangup and on terminate)."""
+        self._draft_due = False
+        session = self.session
+        try:
+            if session.dirty:
+                self.context.drafts.save(session.edited.to_dict(), session.base.to_dict() if session.base else None)
+            else:
+                self.context.drafts.clear()
+        except (OSError, WriteFailed) as problem:
+            self._error(f"Could not keep a draft of your typing: {problem}. Save soon (ctrl+s).")
+
+    def _check_drafts(self, ask: bool = False) -> None:
+        """Typing left by a kentsafe that has gone, also one that went after this one started (a drop seconds
+        before reconnecting leaves the old process alive for a moment). At start it is offered at once; found
+        later, a dialog would catch keys meant for the form, so a notice says where to find it."""
+        if self._offering:
+            return
+        left = [draft for draft in self.context.drafts.left_behind(aside=ask) if draft.path not in self._declined]
+        if not left:
+            return
+        if ask and len(self.app.screen_stack) == 1:
+            self._offer_draft(left[0])
+        elif left[0].path not in self._noticed:
+            self._noticed.add(left[0].path)
+            self.notify("Unsaved typing from a kentsafe that has closed was found. To see it: ctrl+p, then "
+                        "'Restore unsaved work'.", markup=False, timeout=20)
+
+    def action_restore_drafts(self) -> None:
+        self._declined.clear()
+        left = self.context.drafts.left_behind()
+        if left:
+            self._offer_draft(left[0])
+        else:
+            self.notify("There is no unsaved work left by another kentsafe.", markup=False, timeout=4)
+
+    def _offer_draft(self, draft: Draft) -> None:
+        self._offering = True
+        message = Text(f"Typing that was not saved, on {draft.incident_id or 'a new incident'}, kept at "
+                       f"{describe(draft.saved_at)}.\n\n")
+        message.append(draft.preview(), style="italic")
+        message.append("\n\nRestore it now? (Later keeps it for next time.)")
+
+        def decided(choice: str | None) -> None:
+            self._offering = False
+            if choice == "restore":
+                self._then_if_clean(lambda: self._restore(draft), "restore the other typing")
+            elif choice == "discard":
+                draft.remove()
+                self.notify("Draft discarded.", markup=False, timeout=4)
+            else:
+                self._declined.add(draft.path)
+
+        self.app.push_screen(ChoiceDialog("Unsaved work found", message,
+                                          [("r", "Restore", "restore"), (None, "Discard it", "discard"),
+                                           ("escape", "Later", "later")]), decided)
+
+    def _restore(self, draft: Draft) -> None:
+        self.session.restore(draft.edited, draft.base)
+        draft.remove()
+        self.show_session()
+        self._draft_due = True
+        self.notify("Restored. It is not saved yet: check it and press ctrl+s.", markup=False)
+
+
+def _first(errors: dict[str, str]) -> str:
+    where, message = next(iter(errors.items()))
+    return f"{where.replace('_', ' ')}: {message}" if message else where.replace("_", " ")
+
+
+def _more(errors: dict[str, str]) -> str:
+    return f" (and {len(errors) - 1} more, each beside its field)" if len(errors) > 1 else " (shown beside the field)"

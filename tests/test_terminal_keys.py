@@ -1,0 +1,74 @@
+"""Every fallback key does its action in a real terminal and types nothing, with the TERM values SSH users
+have (xterm-256color, and screen as inside tmux or GNU screen). Keys are sent as tmux sends them over SSH."""
+
+from __future__ import annotations
+
+import pytest
+
+from kentsafe_tui.keys import all_keys
+
+from .test_terminal import Terminal, show
+
+pytestmark = [pytest.mark.terminal]
+
+# What each action shows once it has worked, on a saved incident with nothing unsaved.
+SHOWS = {
+    "main.export": "Report 2026-0001",
+    "main.letter": "Parent letter",
+    "app.help": "Help: keys and where your data is",
+    "main.oversight": "By status",
+    "main.record_keeping": "Keeping a safeguarding record",
+    "main.first_hour": "The first hour",
+    "main.guidance": "Guidance:",
+    "main.checklist": "space done",
+    "main.form": "Summary *",
+    "app.palette": "Search",
+}
+DIALOGS = {"main.export", "main.letter", "app.help", "main.oversight", "app.palette"}
+# With typing not yet saved, these ask first.
+ASK_FIRST = {"main.new", "main.open", "app.quit"}
+
+
+def alt_key(action) -> str:
+    return "M-" + next(key for key in action.fallbacks if key.startswith("alt+")).removeprefix("alt+")
+
+
+def test_every_action_has_an_alt_fallback_checked_here():
+    for action in all_keys():
+        assert any(key.startswith("alt+") for key in action.fallbacks), action.id
+        assert action.id in SHOWS or action.id in ASK_FIRST or action.id == "main.save", action.id
+        assert not set(action.fallbacks) & {"alt+f", "alt+b"}, "those arrive as word moves"
+
+
+@pytest.mark.parametrize("term", ["xterm-256color", "screen"])
+def test_alt_fallbacks_act_and_never_type_a_letter(tmp_path, term):
+    db = tmp_path / "records.json"
+    terminal = Terminal(tmp_path, f"alt-{term}")
+    actions = {action.id: action for action in all_keys()}
+    try:
+        terminal.start("--db", str(db), "--user", "Jo DSL", env={"TERM": term})
+        terminal.wait_for("Summary *")
+        terminal.keys("Keys test", alt_key(actions["main.save"]))
+        terminal.wait_for("Saved 2026-0001")
+        for name, shows in SHOWS.items():
+            terminal.keys(alt_key(actions[name]))
+            terminal.wait_for(shows)
+            if name in DIALOGS:
+                terminal.keys("Escape")
+                terminal.wait_for("F3 Incident")
+            terminal.keys(alt_key(actions["main.form"]))
+            terminal.wait_for("Summary *")
+        terminal.keys(" more")
+        terminal.wait_for("unsaved changes")
+        for name in sorted(ASK_FIRST - {"app.quit"}):
+            terminal.keys(alt_key(actions[name]))
+            terminal.wait_for("Unsaved changes")
+            terminal.keys("Escape")
+            terminal.wait_for("Summary *")
+        terminal.keys(alt_key(actions["app.quit"]))
+        terminal.wait_for("Unsaved changes")
+        terminal.keys("s")
+        terminal.wait_for("KENTSAFE-EXITED=0")
+        assert show(db, "2026-0001")["summary"] == "Keys test more"  # not one letter of a fallback typed
+    finally:
+        terminal.close()
