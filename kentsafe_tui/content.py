@@ -417,6 +417,15 @@ class Library:
         found = sorted(self.of_kind("first_hour"), key=lambda doc: doc.slug)
         return found[0] if found else None
 
+    def first_hour_steps(self, checklist_ids: Iterable[str] = ()) -> list[tuple[ChecklistSpec, list[str]]]:
+        """Each first-hour step with the ids, among `checklist_ids` (an incident's checklist), that it stands for,
+        in the step's own order. With no incident, every step comes with an empty list."""
+        first = self.first_hour()
+        if first is None:
+            return []
+        present = set(checklist_ids)
+        return [(step, [item_id for item_id in step.see if item_id in present]) for step in first.items]
+
     def template(self, purpose: str, scope: str) -> Document | None:
         matches = [doc for doc in self.of_kind("template") if doc.template_for == purpose]
         for doc in matches:

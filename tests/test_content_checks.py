@@ -232,6 +232,19 @@ def test_the_shipped_first_hour_fits_one_screen_and_covers_every_playbook():
     assert check(library, TODAY) == []
 
 
+def test_first_hour_steps_pick_the_items_an_incident_has():
+    library = Library.default()
+    checklist = [item.id for item in library.checklist_for("harmful_content", "reported_here")]
+    steps = library.first_hour_steps(checklist)
+    assert [step.id for step, _ in steps][:2] == ["fh-child-safe", "fh-devices"]
+    assert dict((step.id, ids) for step, ids in steps)["fh-child-safe"] == ["hc-call-999"]
+    assert dict((step.id, ids) for step, ids in steps)["fh-police"] == ["hc-school-report-police"]
+    assert all(ids for _, ids in steps)  # every step has something to tick in a reported-here incident
+    nudes = [item.id for item in library.checklist_for("nudes", "reported_here")]
+    assert dict((s.id, ids) for s, ids in library.first_hour_steps(nudes))["fh-child-safe"] == ["nd-call-999"]
+    assert [ids for _, ids in library.first_hour_steps()] == [[]] * len(steps)
+
+
 # content.py stays free of Textual ------------------------------------------------------------------------------
 def test_content_module_imports_no_textual():
     source = (Path(__file__).resolve().parent.parent / "kentsafe_tui" / "content.py").read_text(encoding="utf-8")
