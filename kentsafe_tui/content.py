@@ -20,7 +20,7 @@ from markdown_it import MarkdownIt
 
 from .model import CATEGORIES, SCOPES, ChecklistItem
 
-KINDS = ("playbook", "contacts", "guide", "template")
+KINDS = ("playbook", "contacts", "guide", "template", "first_hour")
 DOC_SCOPES = (*SCOPES, "any")
 TEMPLATE_PURPOSES = ("parent_letter", "staff_briefing")
 PLACEHOLDERS = {
@@ -35,7 +35,8 @@ PLACEHOLDERS = {
 }
 REQUIRED = ("title", "kind", "scope", "last_reviewed", "review_every")
 
-ITEM = re.compile(r"^\[ \]\s+(?P<text>.+?)\s*\{#(?P<id>[^\s}]*)(?:\s+if=(?P<cond>[a-z]+))?\}\s*$", re.S)
+ITEM = re.compile(r"^\[ \]\s+(?P<text>.+?)\s*\{#(?P<id>[^\s}]*)(?:\s+if=(?P<cond>[a-z]+))?"
+                  r"(?:\s+see=(?P<see>[^\s}]+))?\}\s*$", re.S)
 QUESTION = re.compile(r"^\[\?\]\s+(?P<text>.+?)\s*\{#(?P<id>[^\s}]*)\}\s*$", re.S)
 VALID_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 HEADING_ANCHOR = re.compile(r"^(?P<title>.*?)\s*\{#(?P<anchor>[A-Za-z0-9_-]+)\}\s*$")
@@ -45,6 +46,38 @@ EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
 
 _parser = MarkdownIt("commonmark")
 
+# Checklist items are steps a DSL can tick: each starts with one of these verbs, or with a condition ("If ...,",
+# "Where ...,") followed by one. Add a verb here when a new, genuinely actionable one is needed.
+ACTION_VERBS = frozenset("""
+    agree apply arrange ask assign block book brief call check close collect complete confirm contact correct decide
+    delete email escalate establish explain file find give hand help hold identify inform invite keep label list log
+    make meet name note notify offer open pass phone plan point prepare preserve provide put read record refer
+    remind reply report request review say search secure send set share sit speak start stop support switch take
+    talk tell update use write
+""".split())
+# Words that open an item but ask for no step a DSL could tick, with what to write instead.
+VAGUE_OPENINGS = {
+    "consider": "say what to decide and record the decision",
+    "think": "say what to decide and record the decision",
+    "remember": "say what to do",
+    "try": "say what to do",
+    "be": "say what to do",
+    "ensure": "say who does what, e.g. \"Check that ...\" or \"Tell ...\"",
+    "do": "a rule is not a step: say what to do, e.g. \"Brief staff not to ...\"",
+    "don't": "a rule is not a step: say what to do, e.g. \"Brief staff not to ...\"",
+    "never": "a rule is not a step: say what to do, e.g. \"Tell staff never to ...\"",
+    "avoid": "a rule is not a step: say what to do",
+}
+CONDITIONS = frozenset("if where when once before after unless while".split())
+
+# Telephone numbers in the guidance: UK numbers of 8 to 11 digits starting with 0 (spaces allowed), the textphone
+# prefix form, and the short police and NHS numbers. Each must be listed in the contacts with its source.
+PHONE = re.compile(r"(?<![\w.#/=-])(?:0\d(?: ?\d){6,9}|18001 101|999|101|111)(?![\w/-])")
+SOURCE_LINE = re.compile(r"\bSource:", re.I)
+FIRST_HOUR_STEPS = 10       # at most this many steps,
+FIRST_HOUR_STEP_WIDTH = 72  # each step at most this many characters, so it fits one line at 80 columns,
+FIRST_HOUR_LINES = 20       # and the whole document at most this many lines, so it fits 80x24 with a header and footer
+
 
 def builtin_content_dir() -> Path:
     """The content shipped with kentsafe: inside the installed package, or the checkout's content/."""
@@ -53,6 +86,14 @@ def builtin_content_dir() -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError("kentsafe's built-in content is missing: reinstall kentsafe")
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (or earlier, if negative), kept within the month: 31 August + 6 months is 28 or
+    29 February."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def slugify(text: str) -> str:
@@ -70,8 +111,20 @@ def plain(markdown: str) -> str:
 
 @dataclass(frozen=True)
 class Source:
+    """A source a document relies on. `date` is the source's own date (published or last updated), `checked` the
+    day someone last confirmed it still says what the document relies on, and `historical` marks a source cited for
+    what it said at the time (such as the 2017 advisory), not as current guidance."""
     title: str
     url: str = ""
+    date: date | None = None
+    checked: date | None = None
+    historical: bool = False
+
+    @property
+    def as_of(self) -> date | None:
+        """The latest of the source's own date and the day it was last checked: how current the citation is."""
+        known = [d for d in (self.date, self.checked) if d is not None]
+        return max(known) if known else None
 
 
 @dataclass(frozen=True)
@@ -90,6 +143,7 @@ class ChecklistSpec:
     section: str
     condition: str | None
     line: int
+    see: tuple[str, ...] = ()  # first-hour steps: the playbook checklist items the step stands for
 
 
 @dataclass(frozen=True)
@@ -147,7 +201,9 @@ class Document:
         value = self.meta.get("sources", [])
         if not isinstance(value, list):
             return []
-        return [Source(str(s.get("title", "")), str(s.get("url", ""))) for s in value if isinstance(s, dict)]
+        return [Source(str(s.get("title", "")), str(s.get("url", "")), _a_date(s.get("date")),
+                       _a_date(s.get("checked")), s.get("historical") is True)
+                for s in value if isinstance(s, dict)]
 
     @property
     def template_for(self) -> str:
@@ -159,15 +215,26 @@ class Document:
         return value if isinstance(value, date) else None
 
     @property
+    def review_months(self) -> int | None:
+        match = REVIEW_EVERY.match(str(self.meta.get("review_every", "")).strip())
+        return int(match.group(1)) * (12 if match.group(2).startswith("year") else 1) if match else None
+
+    @property
     def review_due(self) -> date | None:
         """The date the document should next be reviewed, from last_reviewed and review_every."""
-        reviewed, match = self.last_reviewed, REVIEW_EVERY.match(str(self.meta.get("review_every", "")).strip())
-        if reviewed is None or match is None:
+        reviewed, months = self.last_reviewed, self.review_months
+        if reviewed is None or months is None:
             return None
-        months = int(match.group(1)) * (12 if match.group(2).startswith("year") else 1)
-        year, month = divmod(reviewed.month - 1 + months, 12)
-        year, month = reviewed.year + year, month + 1
-        return date(year, month, min(reviewed.day, calendar.monthrange(year, month)[1]))
+        return add_months(reviewed, months)
+
+    @property
+    def sources_due_from(self) -> date | None:
+        """The oldest date a current source may carry: one review period before the last review. A source dated, or
+        last checked, before this was not looked at in the review and must be checked again or marked historical."""
+        reviewed, months = self.last_reviewed, self.review_months
+        if reviewed is None or months is None:
+            return None
+        return add_months(reviewed, -months)
 
     def is_stale(self, today: date) -> bool:
         due = self.review_due
@@ -215,7 +282,8 @@ class Document:
     @cached_property
     def items(self) -> list[ChecklistSpec]:
         return [ChecklistSpec(m.group("id"), plain(m.group("text")), self.slug, self.section_at(line),
-                              m.group("cond"), line) for m, line in self._marked(ITEM)]
+                              m.group("cond"), line, tuple(i for i in (m.group("see") or "").split(",") if i))
+                for m, line in self._marked(ITEM)]
 
     @cached_property
     def questions(self) -> list[Question]:
@@ -260,6 +328,10 @@ class Document:
                 end = next((s.line for s in sections[index + 1:] if own or s.level <= section.level), len(lines))
                 return "\n".join(lines[section.line:end])
         return ""
+
+
+def _a_date(value: Any) -> date | None:
+    return value if isinstance(value, date) else None
 
 
 def _read_document(path: Path) -> Document:
@@ -337,6 +409,23 @@ class Library:
     def questions_for(self, category: str) -> list[Question]:
         return [q for doc in self.playbooks(category) for q in doc.questions]
 
+    def first_hour(self) -> Document | None:
+        """The one-screen list of what to do in the first hour (kind "first_hour"), if the content has one.
+
+        Each of its items is a step; `spec.see` names the playbook checklist items that step stands for, so the app
+        can show, beside each step, the matching items of the incident open on screen."""
+        found = sorted(self.of_kind("first_hour"), key=lambda doc: doc.slug)
+        return found[0] if found else None
+
+    def first_hour_steps(self, checklist_ids: Iterable[str] = ()) -> list[tuple[ChecklistSpec, list[str]]]:
+        """Each first-hour step with the ids, among `checklist_ids` (an incident's checklist), that it stands for,
+        in the step's own order. With no incident, every step comes with an empty list."""
+        first = self.first_hour()
+        if first is None:
+            return []
+        present = set(checklist_ids)
+        return [(step, [item_id for item_id in step.see if item_id in present]) for step in first.items]
+
     def template(self, purpose: str, scope: str) -> Document | None:
         matches = [doc for doc in self.of_kind("template") if doc.template_for == purpose]
         for doc in matches:
@@ -406,6 +495,13 @@ def check(library: Library, today: date) -> list[str]:
         due = doc.review_due
         if due is not None and due < today:
             problems.append(f"{name}: review was due on {due.isoformat()} (last reviewed {doc.last_reviewed})")
+        problems += _check_sources(doc)
+        problems += _check_actions(doc)
+        problems += _check_first_hour(doc, library)
+    problems += _check_phone_numbers(library)
+    first_hours = sorted(doc.path.name for doc in library.of_kind("first_hour"))
+    if len(first_hours) > 1:
+        problems.append(f"more than one first-hour document ({', '.join(first_hours)}): keep one")
     for category in CATEGORIES:
         for scope in SCOPES:
             if not library.playbooks(category, scope):
@@ -444,8 +540,131 @@ def _check_meta(doc: Document) -> list[str]:
     return problems
 
 
+def _check_sources(doc: Document) -> list[str]:
+    """At least one dated source, dates that are dates, and no current source older than the review allows."""
+    name, raw, problems = doc.path.name, doc.meta.get("sources"), []
+    if not isinstance(raw, list) or not raw:
+        return []  # reported by _check_meta
+    for number, entry in enumerate(raw, start=1):
+        if not isinstance(entry, dict):
+            continue
+        for key in ("date", "checked"):
+            if key in entry and not isinstance(entry[key], date):
+                problems.append(f"{name}: source {number} {key} must be a date like 2026-12-01 (no quotes)")
+        if "historical" in entry and not isinstance(entry["historical"], bool):
+            problems.append(f"{name}: source {number} historical must be true or false")
+    sources = doc.sources
+    if not any(source.date for source in sources):
+        problems.append(f"{name}: no dated source: give at least one [[sources]] its own date = YYYY-MM-DD")
+    oldest = doc.sources_due_from
+    for number, source in enumerate(sources, start=1):
+        as_of = source.as_of
+        if oldest is None or as_of is None or source.historical or as_of >= oldest:
+            continue
+        problems.append(
+            f"{name}: source {number} ({source.title[:60]}) is dated {as_of}, older than the review of "
+            f"{doc.last_reviewed} allows (from {oldest}): check it and add checked = YYYY-MM-DD, or mark it "
+            f"historical = true")
+    return problems
+
+
+def action_problem(text: str) -> str | None:
+    """Why a checklist item is not a step a DSL can tick, or None when it starts with an action."""
+    words = re.findall(r"[A-Za-z']+", text)
+    if not words:
+        return "has no words"
+    first = words[0].lower()
+    if first in CONDITIONS:
+        # The action follows the condition, after a comma: "If a child is in danger now, call 999." The condition
+        # may hold commas of its own ("If staff, a volunteer or a contractor ..."), so take the first clause after
+        # a comma that opens with an action, or else the first clause, to report it.
+        following = [re.findall(r"[A-Za-z']+", part) for part in text.split(",")[1:]]
+        leads = [part[0].lower() for part in following if part]
+        if not leads:
+            return f"starts with a condition ('{words[0]} ...') and no action after a comma"
+        first = next((w for w in leads if w in ACTION_VERBS or w in VAGUE_OPENINGS), leads[-1])
+    if first in VAGUE_OPENINGS:
+        return f"starts with '{first}', which is not a step a DSL can tick: {VAGUE_OPENINGS[first]}"
+    if first not in ACTION_VERBS:
+        return f"starts with '{first}', not an action verb (known: ACTION_VERBS in kentsafe_tui/content.py)"
+    return None
+
+
+def _check_actions(doc: Document) -> list[str]:
+    problems = []
+    for spec in doc.items:
+        why = action_problem(spec.text)
+        if why:
+            problems.append(f"{doc.path.name}:{doc.body_line + spec.line + 1}: checklist item '{spec.id}' {why}")
+    return problems
+
+
+def _check_first_hour(doc: Document, library: Library) -> list[str]:
+    name, problems = doc.path.name, []
+    if doc.kind != "first_hour":
+        for spec in doc.items:
+            if spec.see:
+                problems.append(f"{name}:{doc.body_line + spec.line + 1}: see= belongs on first-hour steps only")
+        return problems
+    playbook_items = {spec.id for playbook in library.of_kind("playbook") for spec in playbook.items}
+    if not doc.items:
+        problems.append(f"{name}: a first-hour document needs its steps as checklist items")
+    if len(doc.items) > FIRST_HOUR_STEPS:
+        problems.append(f"{name}: {len(doc.items)} steps; keep to {FIRST_HOUR_STEPS} so they fit one screen")
+    for spec in doc.items:
+        where = f"{name}:{doc.body_line + spec.line + 1}"
+        if not spec.see:
+            problems.append(f"{where}: step '{spec.id}' names no playbook items (add see=item-id,item-id)")
+        for item_id in spec.see:
+            if item_id not in playbook_items:
+                problems.append(f"{where}: step '{spec.id}' sees '{item_id}', which no playbook has")
+        if len(spec.text) > FIRST_HOUR_STEP_WIDTH:
+            problems.append(f"{where}: step '{spec.id}' is {len(spec.text)} characters; keep to "
+                            f"{FIRST_HOUR_STEP_WIDTH} so it fits one line at 80 columns")
+    lines = doc.display_markdown().strip("\n").splitlines()
+    if len(lines) > FIRST_HOUR_LINES:
+        problems.append(f"{name}: {len(lines)} lines; keep to {FIRST_HOUR_LINES} so it fits 80x24")
+    return problems
+
+
+def phone_numbers(text: str) -> list[str]:
+    """The telephone numbers in a piece of text, as written."""
+    return [match.group(0) for match in PHONE.finditer(re.sub(r"\{#[^}]*\}", "", text))]
+
+
+def _digits(number: str) -> str:
+    return re.sub(r"\D", "", number)
+
+
+def _check_phone_numbers(library: Library) -> list[str]:
+    """Every number in the guidance is one the contacts list, in a section that names its source."""
+    problems: list[str] = []
+    listed: set[str] = set()
+    contacts = [doc for doc in library.of_kind("contacts") if not doc.problems]
+    for doc in contacts:  # a number is listed when a contacts section gives it beside a Source: line
+        for section in doc.sections:
+            text = doc.section_text(section.anchor, own=True)
+            if SOURCE_LINE.search(text):
+                listed.update(_digits(n) for n in phone_numbers(text))
+    where_listed = ", ".join(sorted(doc.path.name for doc in contacts)) or "a contacts document"
+    for doc in library.documents.values():
+        if doc.problems:
+            continue
+        for number, line in enumerate(doc.body.splitlines()):
+            for found in phone_numbers(line):
+                if _digits(found) not in listed:
+                    problems.append(f"{doc.path.name}:{doc.body_line + number + 1}: phone number {found} is not "
+                                    f"in {where_listed} with its source")
+        for source in doc.sources:
+            for found in phone_numbers(source.title):
+                if _digits(found) not in listed:
+                    problems.append(f"{doc.path.name}: phone number {found} in a source title is not in "
+                                    f"{where_listed} with its source")
+    return problems
+
+
 def documents_in_reading_order(library: Library) -> Iterable[Document]:
-    """Start page first, then playbooks, guides, contacts and templates, each by title."""
-    rank = {"guide": 0, "playbook": 1, "contacts": 2, "template": 3}
+    """Start page first, then the first hour, guides, playbooks, contacts and templates, each by title."""
+    rank = {"first_hour": -1, "guide": 0, "playbook": 1, "contacts": 2, "template": 3}
     return sorted(library.documents.values(),
                   key=lambda d: (d.slug != "index", rank.get(d.kind, 4), d.order, d.title))

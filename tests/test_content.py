@@ -20,7 +20,8 @@ from kentsafe_tui.model import CATEGORIES, SCOPES
 
 REPO = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 28)
-SOURCE = '[[sources]]\ntitle = "Working Together to Safeguard Children (DfE, 2023)"\nurl = "https://www.gov.uk/"\n'
+SOURCE = ('[[sources]]\ntitle = "Working Together to Safeguard Children (DfE, 2023)"\nurl = "https://www.gov.uk/"\n'
+          "date = 2023-12-15\nchecked = 2026-11-28\n")
 
 
 def front(title: str = "A school guide", kind: str = "guide", scope: str = "any", extra: str = "",
@@ -77,7 +78,8 @@ def test_front_matter_is_parsed(tmp_path):
     assert doc is not None and doc.slug == "mobile-phones"
     assert doc.title == "Mobile phones" and doc.kind == "playbook" and doc.scope == "reported_here"
     assert doc.categories == ["other"] and doc.order == 30
-    assert doc.sources == [Source("Working Together to Safeguard Children (DfE, 2023)", "https://www.gov.uk/")]
+    assert doc.sources == [Source("Working Together to Safeguard Children (DfE, 2023)", "https://www.gov.uk/",
+                                  date(2023, 12, 15), date(2026, 11, 28))]
     assert doc.last_reviewed == date(2026, 11, 28) and isinstance(doc.last_reviewed, date)
     assert doc.meta["review_every"] == "6 months"
     assert doc.problems == []
@@ -275,7 +277,7 @@ def test_check_unknown_kind_and_scope(tmp_path):
     write(tmp_path, "odd-scope.md", front(scope="everywhere") + "\n# Heading\n")
     problems = problems_layered(tmp_path)
     assert problems == [
-        "odd-kind.md: kind 'leaflet' is not one of playbook, contacts, guide, template",
+        "odd-kind.md: kind 'leaflet' is not one of playbook, contacts, guide, template, first_hour",
         "odd-scope.md: scope 'everywhere' is not one of reported_here, no_direct_impact, any",
     ]
 
@@ -299,8 +301,8 @@ def test_check_broken_link_to_a_missing_anchor(tmp_path):
 
 def test_check_duplicate_checklist_id_across_two_files(tmp_path):
     playbook = front(kind="playbook", extra='categories = ["other"]\n')
-    write(tmp_path, "a-first.md", playbook + "\n# A\n\n- [ ] Do the first thing. {#sc-same}\n")
-    write(tmp_path, "b-second.md", playbook + "\n# B\n\n- [ ] Do another thing. {#sc-same}\n")
+    write(tmp_path, "a-first.md", playbook + "\n# A\n\n- [ ] Record the first thing. {#sc-same}\n")
+    write(tmp_path, "b-second.md", playbook + "\n# B\n\n- [ ] Record another thing. {#sc-same}\n")
     assert problems_layered(tmp_path) == ["b-second.md: duplicate checklist id 'sc-same' (also in a-first.md)"]
 
 
@@ -319,7 +321,7 @@ def test_check_checklist_item_without_an_id(tmp_path):
 
 @pytest.mark.parametrize("bad_id", ["Sc_Upper", "sc.dot", "-sc-leading"])
 def test_check_invalid_id_characters(tmp_path, bad_id):
-    write(tmp_path, "guide.md", front() + f"\n# Guide\n\n- [ ] Do it. {{#{bad_id}}}\n")
+    write(tmp_path, "guide.md", front() + f"\n# Guide\n\n- [ ] Record it. {{#{bad_id}}}\n")
     (problem,) = problems_layered(tmp_path)
     assert problem.startswith("guide.md:")
     assert f"checklist id '{bad_id}' must be lower case letters, digits and hyphens" in problem
@@ -464,7 +466,7 @@ def test_search_finds_contacts(library):
     assert found and all(doc.kind == "contacts" for doc, _ in found)
     assert ("contacts", "ceop") in [(doc.slug, section.anchor) for doc, section in found]
     assert [(doc.slug, s.anchor) for doc, s in library.search("0344 381 4772")] == [("contacts", "posh")]
-    assert [(doc.slug, s.anchor) for doc, s in library.search("child protection advisors", kind="contacts")] == [
+    assert [(doc.slug, s.anchor) for doc, s in library.search("specialist child protection staff", kind="contacts")] == [
         ("contacts", "ceop")]
     in_playbooks = library.search("ceop", kind="playbook")
     assert in_playbooks and {doc.kind for doc, _ in in_playbooks} == {"playbook"}
@@ -498,4 +500,4 @@ def test_content_is_found_in_an_installed_wheel(tmp_path):
     assert Path(module).resolve().is_relative_to(unpacked.resolve())
     assert Path(content_dir).resolve() == (unpacked / "kentsafe_tui" / "content").resolve()
     assert not Path(content_dir).resolve().is_relative_to(REPO)
-    assert int(count) == 11
+    assert int(count) == len(Library.default().documents) == 12
