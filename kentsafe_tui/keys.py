@@ -48,8 +48,6 @@ MAIN_KEYS = [
     KeyAction("main.save", ("ctrl+s", "alt+s"), "save", "Save", "Save the incident being edited", footer="Save"),
     KeyAction("main.open", ("ctrl+o", "alt+o"), "open_list", "Open incident list",
               "Open the incident list: type to filter, enter to open", footer="Open"),
-    KeyAction("main.first_hour", ("f9", "alt+u"), "first_hour", "The first hour",
-              "The first hour, step by step, in the guidance pane"),
     KeyAction("main.guidance", ("f2", "alt+g"), "focus_pane('guidance')", "Focus guidance", "Focus the guidance"),
     KeyAction("main.form", ("f3", "alt+i"), "focus_pane('form')", "Focus form",
               "Focus the form: Summary, cursor at the end of its text"),
@@ -62,6 +60,8 @@ MAIN_KEYS = [
     KeyAction("main.export", ("f7", "alt+e"), "export", "Export report",
               "Export this incident's report (HTML and Markdown, saved beside the database)"),
     KeyAction("main.letter", ("f8", "alt+l"), "letter", "Parent letter", "The parent letter for this incident"),
+    KeyAction("main.first_hour", ("f9", "alt+u"), "first_hour", "The first hour",
+              "The first hour: its steps in order, each with how far this incident's checklist has got"),
 ]
 
 # Actions with no key of their own: in the command palette only.

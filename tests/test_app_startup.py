@@ -1,6 +1,7 @@
 """Opening the app on a database that is large, damaged or from a newer kentsafe."""
 
 import json
+import re
 
 import pytest
 
@@ -71,8 +72,9 @@ async def test_guidance_past_its_review_date_says_so_with_the_date(db_path, tmp_
     school = tmp_path / "school-content"
     school.mkdir()
     source = (builtin_content_dir() / "harmful-content-reported-here.md").read_text()
-    (school / "harmful-content-reported-here.md").write_text(source.replace("last_reviewed = 2026-11-28",
-                                                                            "last_reviewed = 2024-01-15"))
+    reviewed = re.sub(r"(?m)^last_reviewed = .*$", "last_reviewed = 2024-01-15", source, count=1)
+    assert reviewed != source
+    (school / "harmful-content-reported-here.md").write_text(reviewed)
     library = Library.default(school)
     app = app_on(db_path, library)
     async with app.run_test(size=(160, 45)) as pilot:

@@ -338,3 +338,28 @@ async def test_no_widget_focus_is_deferred_to_the_apps_queue():
                  for number, line in enumerate(path.read_text().splitlines(), 1)
                  if re.search(r"\.focus\(", line) and "set_focus" not in line and "def focus" not in line]
     assert offenders == []
+
+
+async def test_the_first_hour_opens_with_one_key_and_shows_every_step_at_80x24(tmp_path, library):
+    from rich.console import Console
+
+    from kentsafe_tui.dialogs.first_hour import FirstHourScreen, first_hour_table
+
+    def shown_text(renderable) -> str:
+        console = Console(width=76, record=True, file=open("/dev/null", "w"))
+        console.print(renderable)
+        return re.sub(r"\s+", " ", console.export_text())
+
+    app = make_app(make_store(tmp_path / "records.json", library, now_local), library)
+    async with app.run_test(size=NARROW) as pilot:
+        await burst(pilot, ["text:Video", "f9"])
+        assert isinstance(app.screen, FirstHourScreen)
+        body = app.screen.query_one("#first-hour-body")
+        text = shown_text(first_hour_table(library, app.screen_stack[0].session.edited))
+        steps = library.first_hour().items
+        assert len(steps) >= 8
+        for step in steps:
+            assert re.sub(r"\s+", " ", step.text) in text
+        assert body.max_scroll_y == 0  # all of it on one screen at 80x24
+        await burst(pilot, ["escape", "f4", "space", "f9"])  # a tick shows against its step
+        assert "(1/1 ticked)" in shown_text(first_hour_table(library, app.screen_stack[0].session.edited))

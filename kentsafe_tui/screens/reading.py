@@ -10,8 +10,6 @@ from ..model import ValidationError
 from ..outputs import Output
 from ..store import StoreError
 
-FIRST_HOUR = "first-hour"
-
 
 class ReadingActions:
     """Mixed into MainScreen, which provides context, session, outputs, guidance, app and the notices."""
@@ -20,7 +18,13 @@ class ReadingActions:
         self._guide("record-keeping")
 
     def action_first_hour(self) -> None:
-        self._guide(FIRST_HOUR)
+        """The steps on one screen with their progress; the guidance pane shows the document behind it."""
+        from ..dialogs.first_hour import FirstHourScreen
+
+        first = self.context.library.first_hour()
+        if first is not None:
+            self.guidance.show(first.slug)
+        self.app.push_screen(FirstHourScreen(self.context.library, self.session.edited))
 
     def _guide(self, slug: str) -> None:
         if self.guidance.show(slug) and self.has_class("-narrow"):
