@@ -24,7 +24,7 @@ SHOWS = {
     "main.form": "Summary *",
     "app.palette": "Search",
 }
-DIALOGS = {"main.export", "main.letter", "app.help", "main.oversight", "app.palette"}
+DIALOGS = {"main.export", "main.letter", "app.help", "main.oversight", "app.palette", "main.first_hour"}
 # With typing not yet saved, these ask first.
 ASK_FIRST = {"main.new", "main.open", "app.quit"}
 

@@ -254,6 +254,7 @@ class MainScreen(EditingFlows, ReadingActions, Screen):
     # Messages from the widgets -------------------------------------------------------------------------
     @on(IncidentForm.Edited)
     def _edited(self, event: IncidentForm.Edited) -> None:
+        event.stop()  # handled: it need not travel on to the app, where it would hold up the next key
         try:
             follows_playbook = self.session.apply(event.path, event.value)
         except EditRefused as problem:

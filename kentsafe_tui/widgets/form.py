@@ -103,6 +103,8 @@ def _understand(typed: str, kind: str) -> str:
 
 
 DATE_KINDS = {"concern_at": "moment"}  # top-level date fields; row dates are in DATE_FIELDS
+# Date fields select their text on entry, so typing "yesterday 15:40" replaces the default "now"; text fields
+# do not (SafeInput), so one key never replaces a summary or a name.
 
 
 class LaterFields(Vertical):
@@ -179,7 +181,7 @@ class IncidentForm(VerticalScroll):
                                widget=SafeInput(placeholder="One line: what is the concern?", id="f-summary"))
         yield from self._field("concern_at", "When the concern arose", required=True,
                                widget=SafeInput(placeholder="e.g. today 14:30, yesterday, 28/11/2026 09:15",
-                                                id="f-concern_at"))
+                                                id="f-concern_at", select_on_focus=True))
         yield Static("", id="hint-concern_at", classes="hint")
         yield from self._field("category", "Category", widget=SafeSelect(_options(CATEGORIES), allow_blank=False,
                                                                       id="f-category", compact=True))
@@ -374,14 +376,14 @@ class IncidentForm(VerticalScroll):
                 Horizontal(SafeSelect(_options(PUPIL_ROLES), value=entry.role, allow_blank=False, id=f"{prefix}-role",
                                   compact=True, classes="wide"),
                            SafeInput(_typed_date(entry.date_of_birth, "day"), placeholder="Born (optional)",
-                                     id=f"{prefix}-date_of_birth", classes="date")),
+                                     id=f"{prefix}-date_of_birth", classes="date", select_on_focus=True)),
             ]
         elif name == "referrals":
             parts = [
                 Horizontal(SafeSelect(_options(AGENCIES), value=entry.agency, allow_blank=False, id=f"{prefix}-agency",
                                   compact=True, classes="wide"),
                            SafeInput(_typed_date(entry.at, "moment"), placeholder="When", id=f"{prefix}-at",
-                                     classes="date")),
+                                     classes="date", select_on_focus=True)),
                 Horizontal(SafeInput(entry.reference, placeholder="Reference number", id=f"{prefix}-reference",
                                      classes="wide"),
                            SafeInput(entry.note, placeholder="Note", id=f"{prefix}-note", classes="wide")),
@@ -397,9 +399,9 @@ class IncidentForm(VerticalScroll):
             parts = [
                 SafeInput(entry.sent_to, placeholder="Sent to (school or agency)", id=f"{prefix}-sent_to"),
                 Horizontal(SafeInput(_typed_date(entry.sent_at, "day"), placeholder="Sent on", id=f"{prefix}-sent_at",
-                                     classes="date"),
+                                     classes="date", select_on_focus=True),
                            SafeInput(_typed_date(entry.acknowledged_at, "day"), placeholder="Receipt confirmed on",
-                                     id=f"{prefix}-acknowledged_at", classes="date")),
+                                     id=f"{prefix}-acknowledged_at", classes="date", select_on_focus=True)),
                 SafeInput(entry.note, placeholder="Note (how it was sent)", id=f"{prefix}-note"),
             ]
         title = Label(Text(f"{ROW_TITLES[name]} {index + 1}: {ROW_FIELDS[name]}"), classes="row-title")
