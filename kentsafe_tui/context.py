@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from rich.text import Text
+
 from .content import Library
 from .dates import now_local
 from .drafts import Drafts
@@ -40,3 +42,13 @@ class Context:
             ("Guidance", " then ".join(folders)),
             ("Acting as", self.store.user + (f" (login {self.store.login})" if self.store.login else "")),
         ]
+
+    def top_line(self) -> Text:
+        text = Text()
+        if self.demo:
+            text.append(" DEMO: fictional records ", style="bold reverse")
+            text.append(" ")
+        text.append("kentsafe", style="bold")
+        # The path goes last: at 80 columns it is what gets shortened, not who you are or where help is.
+        text.append(f"  {self.store.user}  ·  F1 help  ·  {self.db_path}")
+        return text

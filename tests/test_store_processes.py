@@ -123,7 +123,8 @@ def test_core_modules_do_not_import_textual():
     done = run(
         "import sys, kentsafe_tui.model, kentsafe_tui.store, kentsafe_tui.storage, kentsafe_tui.history, "
         "kentsafe_tui.content, kentsafe_tui.export, kentsafe_tui.letters, kentsafe_tui.oversight, "
-        "kentsafe_tui.dates, kentsafe_tui.fileio, kentsafe_tui.cli, kentsafe_tui.drafts; "
+        "kentsafe_tui.dates, kentsafe_tui.fileio, kentsafe_tui.cli, kentsafe_tui.drafts, kentsafe_tui.editing, "
+        "kentsafe_tui.merge, kentsafe_tui.outputs, kentsafe_tui.keys; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))"
     )
     assert done.returncode == 0, done.stderr

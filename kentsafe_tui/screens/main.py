@@ -9,16 +9,15 @@ outputs; the rules live in those plain classes, tested without a terminal.
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Callable
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Select, Static, TextArea
+from textual.widgets import Footer, Static
 
 from ..context import Context
 from ..dialogs import ChoiceDialog
@@ -32,13 +31,27 @@ from ..widgets.guidance import GuidancePane
 from .bindings import bindings_for
 from .editing_flows import EditingFlows
 from .reading import ReadingActions
+from .typing_guard import StrayTyping
 
 __all__ = ["Context", "MainScreen"]
 
 PANES = {"guidance": "F2 Guidance", "form": "F3 Incident", "checklist": "F4 Checklist"}
 
 
-class MainScreen(EditingFlows, ReadingActions, Screen):
+def tab_line(current: str, progress: tuple[int, int], unsaved: bool) -> Text:
+    """The line naming the panes (one shows at a time below 120 columns), the checklist's progress and
+    whether anything is unsaved."""
+    text = Text()
+    for pane, label in PANES.items():
+        label += " {}/{}".format(*progress) if pane == "checklist" else ""
+        text.append(f" {label} ", style="bold reverse" if pane == current else "")
+        text.append(" ")
+    if unsaved:
+        text.append(" • unsaved", style="bold")
+    return text
+
+
+class MainScreen(StrayTyping, EditingFlows, ReadingActions, Screen):
     # No automatic focus: None would mean the App's "*" (the guidance, the first focusable widget), and a
     # selector is focused before layout settles, scrolling the form. on_mount puts the cursor in Summary.
     AUTO_FOCUS = ""
@@ -53,7 +66,6 @@ class MainScreen(EditingFlows, ReadingActions, Screen):
         self._shown: tuple = ()  # what the heading and tab line last showed: redrawn only when it changes
         self._tabs_shown = Text()
         self._when_complete: list[Callable[[], object]] = []
-        self._refused: tuple[object, float] = (None, 0.0)
         self.init_flows()
 
     # Layout --------------------------------------------------------------------------------------------
@@ -63,23 +75,13 @@ class MainScreen(EditingFlows, ReadingActions, Screen):
         wide = self.app.size.width >= self.HORIZONTAL_BREAKPOINTS[1][0]
         self.set_class(wide, "-wide")
         self.set_class(not wide, "-narrow")
-        yield Static(self._top_line(), id="top-bar")
+        yield Static(self.context.top_line(), id="top-bar")
         yield Static("", id="tabs")
         with Horizontal(id="panes"):
             yield GuidancePane(self.context.library, self.context.today, id="guidance", classes="pane")
             yield IncidentForm(self.context.library, id="form", classes="pane -active")
             yield ChecklistView(id="checklist", classes="pane")
         yield Footer(compact=True)
-
-    def _top_line(self) -> Text:
-        text = Text()
-        if self.context.demo:
-            text.append(" DEMO: fictional records ", style="bold reverse")
-            text.append(" ")
-        text.append("kentsafe", style="bold")
-        # The path goes last: at 80 columns it is what gets shortened, not who you are or where help is.
-        text.append(f"  {self.context.store.user}  ·  F1 help  ·  {self.context.db_path}")
-        return text
 
     @property
     def form(self) -> IncidentForm:
@@ -98,32 +100,6 @@ class MainScreen(EditingFlows, ReadingActions, Screen):
         # Focused now, not after the first frame: keys typed as soon as the form appears must land in it.
         self.set_focus(self.form.query_one("#f-summary"), scroll_visible=False)
         self.start_drafts()
-
-    def on_key(self, event: events.Key) -> None:
-        """A printable key no widget took. Before anything has the focus (type-ahead while kentsafe starts) it
-        belongs in Summary. On a button or a choice it cannot be typed: say so, never drop it silently."""
-        if not event.is_printable or not event.character or event.character == " ":
-            return
-        target = self.focused
-        if target is None:
-            target = self.form.query_one("#f-summary")
-            self.set_focus(target, scroll_visible=False)
-        elif not isinstance(target, (Input, TextArea)):
-            if isinstance(target, (Button, Select)):
-                event.stop()
-                self._refuse_typing(target)
-            return
-        event.stop()
-        target._forward_event(events.Key(event.key, event.character))
-
-    def _refuse_typing(self, target) -> None:
-        self.app.bell()
-        last, when = self._refused
-        if last is target and time.monotonic() - when < 3:
-            return  # one notice per burst of typing, not one per key
-        self._refused = (target, time.monotonic())
-        what = "a button" if isinstance(target, Button) else "a choice (enter opens it)"
-        self._warn(f"Not typed: the cursor is on {what}. Tab moves to the next text field; F3 goes to Summary.")
 
     @on(IncidentForm.Ready)
     def _form_ready(self) -> None:
@@ -208,16 +184,8 @@ class MainScreen(EditingFlows, ReadingActions, Screen):
         if active is not None:
             for pane in PANES:
                 self.query_one(f"#{pane}").set_class(pane == active, "-active")
-        text = Text()
         current = active or next((p for p in PANES if self.query_one(f"#{p}").has_class("-active")), "form")
-        for pane, label in PANES.items():
-            if pane == "checklist":
-                done, total = self.session.edited.checklist_progress()
-                label += f" {done}/{total}"
-            text.append(f" {label} ", style="bold reverse" if pane == current else "")
-            text.append(" ")
-        if self.unsaved:
-            text.append(" • unsaved", style="bold")
+        text = tab_line(current, self.session.edited.checklist_progress(), self.unsaved)
         if text != self._tabs_shown:  # one line high: redraw it, but only when it says something new
             self._tabs_shown = text
             self.query_one("#tabs", Static).update(text, layout=False)
