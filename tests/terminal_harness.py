@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -85,19 +86,44 @@ class Terminal:
         if data:
             self.tmux("send-keys", "-t", "k", "-H", *(f"{byte:02x}" for byte in data), check=True)
 
-    def wait_for(self, *texts: str, timeout: float = 90) -> str:
-        """Poll the screen until one of the texts shows; return that text. Fails after `timeout` seconds."""
+    def wait_for(self, *texts: str, timeout: float = 120, give_up: tuple[str, ...] = (),
+                 still: float = 25) -> str:
+        """Poll the screen until one of the texts shows; return that text.
+
+        Fails at once when one of `give_up` shows (an outcome that rules the texts out, such as "Not saved"),
+        when the screen has not changed for `still` seconds (nothing is happening any more), or after
+        `timeout` seconds. These are guards against waiting for ever, never a measure of speed."""
         deadline = time.monotonic() + timeout
+        last, last_change = None, time.monotonic()
         while True:
             screen = self.screen()
             for text in texts:
                 if text in screen:
                     return text
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if screen != last:
+                last, last_change = screen, now
+            if any(text in screen for text in give_up) or now > deadline or now - last_change > still:
                 raise WaitTimedOut(texts, screen)
             time.sleep(0.1)
 
+    def app_pids(self) -> list[int]:
+        """The kentsafe process(es) running in the window (children of its shell)."""
+        shell = self.tmux("display-message", "-p", "-t", "k", "#{pane_pid}").strip()
+        if not shell.isdigit():
+            return []
+        children = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True).stdout.split()
+        return [int(child) for child in children
+                if "kentsafe" in _read(Path(f"/proc/{child}/cmdline"))]
+
     def close(self) -> None:
+        """Stop kentsafe if it is still running (a run that got stuck), by its pid, then the tmux server.
+        A kentsafe whose terminal goes away does not always exit, so it is killed rather than left behind."""
+        for pid in self.app_pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self.tmux("kill-server")
 
 
@@ -105,6 +131,13 @@ class WaitTimedOut(AssertionError):
     def __init__(self, texts: tuple[str, ...], screen: str):
         super().__init__(f"{' or '.join(map(repr, texts))} never appeared; the screen shows:\n{screen}")
         self.texts, self.screen = texts, screen
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
 
 
 def kentsafe_cli(*arguments: str, stdin: str | None = None) -> subprocess.CompletedProcess:
