@@ -6,6 +6,7 @@ generous timeout that only guards against hanging for ever; nothing here asserts
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import shlex
@@ -48,6 +49,14 @@ KEY_BYTES: dict[str, bytes] = {
 }
 
 _counter = itertools.count()
+_open: set[Terminal] = set()
+
+
+@atexit.register
+def _close_all() -> None:
+    """A test run that is interrupted still leaves no tmux server or kentsafe behind."""
+    for terminal in list(_open):
+        terminal.close()
 
 
 def key_bytes(key: str) -> bytes:
@@ -76,6 +85,7 @@ class Terminal:
         # COLUMNS and LINES (pytest sets them) would override the window's real size.
         command = (f"env -u COLUMNS -u LINES {exports} {shlex.quote(str(KENTSAFE))} "
                    f"{' '.join(shlex.quote(a) for a in arguments)}; echo {EXITED}$?; sleep 600")
+        _open.add(self)
         self.tmux("new-session", "-d", "-s", "k", "-x", str(width), "-y", str(height), command, check=True)
 
     def screen(self) -> str:
@@ -125,6 +135,7 @@ class Terminal:
             except ProcessLookupError:
                 pass
         self.tmux("kill-server")
+        _open.discard(self)
 
 
 class WaitTimedOut(AssertionError):

@@ -18,6 +18,10 @@ still fail).
 Everything runs twice more with every core busy (one busy-loop process per core), so the app is slow. The
 slow-gap runs mostly sleep, so the runs of different scripts go side by side, each in its own tmux server.
 Nothing here asserts how long anything took: waiting is by polling the screen, and timeouts only stop a hang.
+
+Run it with `.venv/bin/python -m pytest tests/test_timing.py -q` (tmux needed). `KENTSAFE_TIMING_REPORT=FILE`
+appends a table of every script, slow and burst, idle and loaded, with what differed; `KENTSAFE_TIMING_WORKERS`
+sets how many slow runs go side by side (3).
 """
 
 from __future__ import annotations
