@@ -363,7 +363,7 @@ def run_script(script: Script, mode: str, folder: Path) -> Run:
 
 
 # Comparing -------------------------------------------------------------------------------------------------------
-DROPPED = {"created_at", "updated_at", "hash", "prev_hash", "previous_hash", "chain"}
+DROPPED = {"created_at", "updated_at", "hash", "prev", "chain"}  # "prev": the hash of the entry before
 
 
 def normalise(value: Any, keep_concern_at: bool) -> Any:

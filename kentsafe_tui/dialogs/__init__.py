@@ -23,6 +23,15 @@ from ..widgets.safe_inputs import SafeButton, SafeInput, SafeTextArea
 
 class Dialog(ModalScreen):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
+    _dismissed = False
+
+    def dismiss(self, result: Any = None):
+        # Answered once: a second answer from keys already on their way (enter, then a click or another
+        # enter) would pop the screen below, or fail with nothing to pop.
+        if self._dismissed or not self.is_current:
+            return None
+        self._dismissed = True
+        return super().dismiss(result)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
