@@ -20,7 +20,7 @@ from .dates import now_local
 from .model import ValidationError
 from .paths import default_db_path
 from .store import ImportRefused, SETTINGS, Store, StoreError
-from .text import safe_line
+from .text import json_escape, safe_line, strip_controls
 
 PROG = "kentsafe"
 
@@ -125,32 +125,43 @@ def open_store(args: argparse.Namespace, library: Library | None = None, read_no
 
 
 def _print(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
+    # A second line of defence: whatever a record holds, no control character reaches the terminal.
+    sys.stdout.write(strip_controls(text) + "\n")
 
 
-def _write_output(text: str, output: str | None, what: str) -> None:
+def _json(value: object) -> str:
+    """JSON for people and scripts: C0 controls are escaped by json itself; C1 controls, DEL and the
+    characters that reorder or break lines are escaped here too, so no terminal acts on them."""
+    return json_escape(json.dumps(value, ensure_ascii=False, indent=2, allow_nan=False))
+
+
+def _write_output(text: str, output: str | None, what: str, db: Path) -> None:
+    text = strip_controls(text)
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
-    from .fileio import WriteFailed, atomic_write
+    from .fileio import WriteFailed, output_refusal, write_output
 
     target = Path(output).expanduser()
+    refusal = output_refusal(target, db)
+    if refusal:
+        raise StoreError(f"nothing was written: {refusal}")
     if target.is_dir():
         raise StoreError(f"{target} is a folder: give a file name")
     if not target.parent.is_dir():
         raise StoreError(f"cannot write {target}: the folder {target.parent} does not exist")
     try:
-        atomic_write(target, text.encode())  # a new file is private (0600): it holds a child's record
+        write_output(target, text.encode())  # always private (0600): it holds a child's record
     except WriteFailed as problem:
         raise StoreError(f"cannot write {target}: {problem}") from None
-    print(f"{what} written to {target.absolute()}", file=sys.stderr)
+    print(f"{what} written to {safe_line(str(target.absolute()))}", file=sys.stderr)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     store = open_store(args)
     if args.json:
         records = [incident.to_dict() for incident in store.incidents(args.status, args.search)]
-        _print(json.dumps(records, ensure_ascii=False, indent=2))
+        _print(_json(records))
         return 0
     from .dates import describe
 
@@ -167,7 +178,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     store = open_store(args)
     incident = store.get(args.id)
     if args.json:
-        _print(json.dumps(incident.to_dict(), ensure_ascii=False, indent=2))
+        _print(_json(incident.to_dict()))
     else:
         from .export import markdown_report
 
@@ -179,9 +190,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .export import html_report, markdown_report
 
     library = load_library(args)
-    incident = open_store(args, library).get(args.id)
+    store = open_store(args, library)
+    incident = store.get(args.id)
     render = html_report if args.format == "html" else markdown_report
-    _write_output(render(incident, library), args.output, "The report")
+    _write_output(render(incident, library), args.output, "The report", store.path)
     return 0
 
 
@@ -192,7 +204,7 @@ def cmd_letter(args: argparse.Namespace) -> int:
     store = open_store(args, library)
     letter, missing = parent_letter(library, store.get(args.id), store.settings(), now_local(),
                                     plain=args.format == "text")
-    _write_output(letter, args.output, "The letter")
+    _write_output(letter, args.output, "The letter", store.path)
     for key in missing:
         print(f"kentsafe: note: the setting {key} is not set: kentsafe settings {key} \"...\"", file=sys.stderr)
     return 0
@@ -206,7 +218,7 @@ def cmd_chronology(args: argparse.Namespace) -> int:
     if not entries:
         raise StoreError(f"no incident names a pupil called {args.pupil!r}")
     render = chronology_html if args.format == "html" else chronology_markdown
-    _write_output(render(args.pupil, entries), args.output, "The chronology")
+    _write_output(render(args.pupil, entries), args.output, "The chronology", store.path)
     return 0
 
 
@@ -220,7 +232,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     stale = [(doc.path.name, doc.title, doc.review_due) for doc in library.stale(now.date())]
     view = oversight.compute(store.incidents(), now, int(days) if days else oversight.DEFAULT_OPEN_DAYS, stale)
     if args.json:
-        _print(json.dumps(view.to_dict(), ensure_ascii=False, indent=2))
+        _print(_json(view.to_dict()))
     else:
         _print(safe_line(oversight.render_text(view), keep_newlines=True))
     return 0

@@ -44,7 +44,7 @@ from tinydb.table import Document
 
 from . import history
 from .dates import DateError, describe, now_local, parse_date, sort_key, to_iso
-from .fileio import WriteFailed, ensure_folder, exposure, mode_for, remove_stale_temps
+from .fileio import WriteFailed, ensure_folder, exposure, folder_exposure, mode_for, refuse_special, remove_stale_temps
 from .model import (
     NESTED,
     ChecklistItem,
@@ -231,7 +231,12 @@ class Store:
     ):
         """`read_now=False` only glances at the file's head; the first use reads it (the app does that in the
         background, after its first frame, so a large database does not delay the screen)."""
-        self.path = Path(path).expanduser().absolute()
+        # Resolved once: the lock, drafts and temporary files all sit beside the real file, and a save replaces
+        # the real file, never a symbolic link to it (which would split it from the shared database).
+        self.path = Path(os.path.realpath(Path(path).expanduser()))
+        special = refuse_special(self.path)
+        if special:
+            raise StoreError(special)
         login = login_name()
         self.user = clean_text(user or login).strip()[:100] or login
         self.login = login if login != self.user else None

@@ -24,3 +24,13 @@ def safe_line(text: str, keep_newlines: bool = False) -> str:
     if not keep_newlines:
         text = text.replace("\n", " ").replace("\t", " ")
     return text
+
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def json_escape(text: str) -> str:
+    """JSON text (from json.dumps) with C1 controls, DEL, line and paragraph separators and bidirectional
+    overrides written as \\uXXXX escapes: the same JSON to a parser, inert on a terminal. Those characters
+    can only stand inside JSON strings, where the escape means the same thing."""
+    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
