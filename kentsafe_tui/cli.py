@@ -159,6 +159,10 @@ def _write_output(text: str, output: str | None, what: str, db: Path) -> None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     store = open_store(args)
+    if args.search:
+        from .text import clean
+
+        args.search = clean(args.search)  # composed and without invisible characters, as records are stored
     if args.json:
         records = [incident.to_dict() for incident in store.incidents(args.status, args.search)]
         _print(_json(records))
@@ -238,20 +242,41 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _not_json(constant: str) -> object:
+    raise ValueError(f"{constant} is not a number JSON can hold")
+
+
+def _no_repeats(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object, refused if it names a field twice: which of the two was meant cannot be known."""
+    result: dict[str, object] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"the field {safe_line(key)[:40]!r} appears twice in one object")
+        result[key] = value
+    return result
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     try:
         raw = sys.stdin.read() if args.file == "-" else Path(args.file).expanduser().read_text(encoding="utf-8")
     except OSError as problem:
         raise StoreError(f"cannot read {args.file}: {problem.strerror}") from None
     except UnicodeDecodeError:
-        raise StoreError(f"{args.file} is not UTF-8 text") from None
+        raise StoreError(f"{args.file} is not UTF-8 text; nothing was imported") from None
+    name = safe_line(args.file)
     try:
-        records = json.loads(raw)
+        records = json.loads(raw, parse_constant=_not_json, object_pairs_hook=_no_repeats)
     except json.JSONDecodeError as problem:
         raise StoreError(
-            f"{args.file} is not valid JSON (line {problem.lineno}, column {problem.colno}: {problem.msg}); "
+            f"{name} is not valid JSON (line {problem.lineno}, column {problem.colno}: {problem.msg}); "
             "nothing was imported"
         ) from None
+    except RecursionError:
+        raise StoreError(f"{name} is nested too deeply to be a list of incidents; nothing was imported") from None
+    except ValueError as problem:  # NaN, Infinity, a repeated key, an integer of thousands of digits
+        if "digits" in str(problem):
+            problem = ValueError("it holds a number thousands of digits long")
+        raise StoreError(f"{name} cannot be imported: {safe_line(str(problem))[:200]}; nothing was imported") from None
     store = open_store(args)
     source = "standard input" if args.file == "-" else Path(args.file).name
     try:

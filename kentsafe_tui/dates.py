@@ -17,6 +17,7 @@ __all__ = [
     "parse_date",
     "to_iso",
     "from_iso",
+    "check_iso",
     "describe",
     "sort_key",
 ]
@@ -27,6 +28,11 @@ MONTHS = [
     "july", "august", "september", "october", "november", "december",
 ]
 EXAMPLES = "for example 'today 14:30', 'yesterday', '28/11/2026 09:15' or '2026-11-28T09:15'"
+
+
+# Years kentsafe accepts anywhere: a record outside them is a typing slip or a crafted file, and year 1 or
+# 9999 overflow when moved between time zones.
+MIN_YEAR, MAX_YEAR = 1900, 2999
 
 
 class DateError(ValueError):
@@ -44,8 +50,24 @@ def to_iso(moment: datetime) -> str:
 
 
 def from_iso(text: str) -> datetime:
+    """A stored ISO 8601 instant. Raises ValueError for anything else, or a year outside MIN_YEAR..MAX_YEAR."""
+    if not isinstance(text, str):
+        raise ValueError(f"{text!r} is not text")
     moment = datetime.fromisoformat(text)
-    return moment.astimezone() if moment.tzinfo is None else moment
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise ValueError(f"the year {moment.year} is outside {MIN_YEAR} to {MAX_YEAR}")
+    try:
+        return moment.astimezone() if moment.tzinfo is None else moment
+    except (OverflowError, OSError):
+        raise ValueError(f"{text!r} cannot be placed in local time") from None
+
+
+def check_iso(text: object) -> datetime:
+    """A stored instant as kentsafe writes it: ISO 8601 with its offset, in a sane year. ValueError if not."""
+    moment = from_iso(text)  # type: ignore[arg-type]
+    if datetime.fromisoformat(text).tzinfo is None:  # type: ignore[arg-type]
+        raise ValueError(f"{text!r} has no offset from UTC (e.g. +00:00)")
+    return moment
 
 
 def sort_key(text: str | None) -> float:
@@ -54,18 +76,26 @@ def sort_key(text: str | None) -> float:
         return float("-inf")
     try:
         return from_iso(text).timestamp()
-    except ValueError:
+    except (ValueError, TypeError, OverflowError, OSError):
         return float("-inf")
 
 
 def describe(moment: datetime | str | None) -> str:
-    """'Fri 27 Nov 2026, 14:30' in local time: what the form shows it understood."""
+    """'Fri 27 Nov 2026, 14:30' in local time: what the form shows it understood.
+
+    Never raises: a value that is not a date (from a damaged or hand-edited file) is shown as it is, cleaned.
+    """
     if moment is None or moment == "":
         return ""
-    if isinstance(moment, str):
-        moment = from_iso(moment)
-    local = moment.astimezone()
-    return local.strftime("%a %d %b %Y, %H:%M")
+    try:
+        if isinstance(moment, str):
+            moment = from_iso(moment)
+        local = moment.astimezone()
+        return local.strftime("%a %d %b %Y, %H:%M")
+    except (ValueError, TypeError, OverflowError, OSError, AttributeError):
+        from .text import safe_line
+
+        return safe_line(str(moment))[:60]
 
 
 def _parse_time(text: str) -> time:
@@ -92,6 +122,8 @@ def _month_number(word: str) -> int | None:
 
 
 def _make_date(year: int, month: int, day: int, original: str) -> date:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise DateError(f"'{original}': the year {year} is not one kentsafe can record ({MIN_YEAR} to {MAX_YEAR})")
     if not 1 <= month <= 12:
         if 1 <= day <= 12:
             raise DateError(f"'{original}': {month} is not a month. Dates are day first, as in 28/11/2026")
@@ -149,6 +181,8 @@ def parse_when(text: str, now: datetime | None = None) -> datetime:
             moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
             raise DateError(f"'{raw}' is not a date and time: {EXAMPLES}") from None
+        if not MIN_YEAR <= moment.year <= MAX_YEAR:
+            raise DateError(f"'{raw}': the year {moment.year} is not one kentsafe can record ({MIN_YEAR} to {MAX_YEAR})")
         return moment.astimezone() if moment.tzinfo is None else moment
     # "28 nov 2026 14:30", "yesterday 16:05", "14:30", "28/11/2026 9.15am"
     parts = cleaned.split(" ")
@@ -180,7 +214,10 @@ def parse_date(text: str, now: datetime | None = None) -> date:
     day = _parse_day(cleaned, now.date())
     if day is None:
         try:
-            return date.fromisoformat(cleaned)
+            day = date.fromisoformat(cleaned)
         except ValueError:
             raise DateError(f"'{text.strip()}' is not a date: write it day first, as 28/11/2026") from None
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            raise DateError(f"'{text.strip()}': the year {day.year} is not one kentsafe can record "
+                            f"({MIN_YEAR} to {MAX_YEAR})")
     return day

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from .dates import DateError, from_iso, now_local, parse_date
-from .text import strip_controls
+from .dates import DateError, check_iso, now_local, parse_date
+from .text import clean, visible
 
 CATEGORIES = {
     "harmful_content": "Harmful video or images circulating",
@@ -91,7 +91,18 @@ LIMITS = {
     "reason": 5_000,
     "sent_to": 200,
     "text": 300,
+    # Every other string has a limit too, so no field can carry a picture or a megabyte of text.
+    "by": 100,
+    "created_by": 100,
+    "updated_by": 100,
+    "id": 100,
+    "source": 200,
+    "question": 100,  # a referral-check question id (the key)
+    "moment": 40,  # any date or time
 }
+DEFAULT_LIMIT = 20_000  # the longest field (details); nothing anywhere is longer
+MOMENTS = {"concern_at", "created_at", "updated_at", "at"}
+DAYS = {"date_of_birth", "sent_at", "acknowledged_at"}
 FUTURE_GRACE = timedelta(minutes=10)
 
 _DATA_URI = re.compile(r"data:(image|video)/", re.I)
@@ -117,8 +128,8 @@ class ValidationError(ValueError):
 
 
 def clean_text(value: str) -> str:
-    """Line endings made plain, control characters removed. Nothing else changes."""
-    return strip_controls(value)
+    """Line endings made plain, control and format characters removed, composed (NFC). Nothing else changes."""
+    return clean(value)
 
 
 def _label_list(vocabulary: dict[str, str]) -> str:
@@ -284,7 +295,7 @@ def clean_incident(incident: Incident) -> Incident:
         if isinstance(value, list):
             return [scrub(v) for v in value]
         if isinstance(value, dict):
-            return {k: scrub(v) for k, v in value.items()}
+            return {scrub(k): scrub(v) for k, v in value.items()}
         return value
 
     history = data.pop("history")
@@ -309,14 +320,41 @@ def _check_choice(errors: dict[str, str], where: str, value: str, vocabulary: di
         errors[where] = f"'{value}' is not one of: {_label_list(vocabulary)}"
 
 
-def _check_moment(errors: dict[str, str], where: str, value: str, now: datetime, label: str) -> None:
+def _check_moment(errors: dict[str, str], where: str, value: str, now: datetime | None, label: str) -> None:
+    """An instant as kentsafe stores it: ISO 8601 with its offset, in a year kentsafe accepts; not in the
+    future when `now` is given."""
     try:
-        moment = from_iso(value)
-    except (ValueError, TypeError):
-        errors[where] = f"{label} '{value}' is not a date and time (ISO 8601, e.g. 2026-11-28T14:30:00+00:00)"
+        moment = check_iso(value)
+    except (ValueError, TypeError) as problem:
+        reason = str(problem) if str(problem).startswith("the year") else "is not a date and time with its offset"
+        errors[where] = f"{label} '{str(value)[:40]}': {reason} (ISO 8601, e.g. 2026-11-28T14:30:00+00:00)"
         return
-    if moment > now + FUTURE_GRACE:
+    if now is not None and moment > now + FUTURE_GRACE:
         errors[where] = f"{label} is in the future"
+
+
+def _walk_strings(value: Any, where: str):
+    """(where, leaf name, text, is a key) for every string in a value, keys of mappings included."""
+    if isinstance(value, str):
+        yield where, where.rsplit(".", 1)[-1].split("[", 1)[0], value, False
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk_strings(item, f"{where}[{index}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str):
+                yield f"{where}.{key[:40]}", "question", key, True
+            yield from _walk_strings(item, f"{where}.{key}")
+
+
+def check_every_string(errors: dict[str, str], data: dict[str, Any]) -> None:
+    """Limits and the imagery rule for every string of a record or history entry, keys included."""
+    for name, value in data.items():
+        for where, leaf, text, is_key in _walk_strings(value, name):
+            if where in errors:
+                continue
+            limit = LIMITS["moment"] if leaf in MOMENTS or leaf in DAYS else LIMITS.get(leaf, DEFAULT_LIMIT)
+            _check_text(errors, where, text, limit, "The question" if is_key else "The text")
 
 
 def _check_day(errors: dict[str, str], where: str, value: str, now: datetime, label: str) -> None:
@@ -334,7 +372,7 @@ def validate(incident: Incident, now: datetime | None = None) -> None:
     now = now or now_local()
     errors: dict[str, str] = {}
     summary = incident.summary
-    if not summary.strip():
+    if not visible(summary):
         errors["summary"] = "A summary is needed: one line saying what the concern is"
     elif "\n" in summary:
         errors["summary"] = "The summary is one line: put the rest in Details"
@@ -361,7 +399,7 @@ def validate(incident: Incident, now: datetime | None = None) -> None:
         errors["outcome"] = "Write the outcome before closing"
     for i, pupil in enumerate(incident.pupils):
         where = f"pupils[{i}]"
-        if not pupil.name.strip():
+        if not visible(pupil.name):
             errors[f"{where}.name"] = "Give the pupil's name (or remove the row)"
         _check_text(errors, f"{where}.name", pupil.name, LIMITS["name"], "The name")
         _check_text(errors, f"{where}.year_group", pupil.year_group, LIMITS["year_group"], "The year group")
@@ -377,12 +415,14 @@ def validate(incident: Incident, now: datetime | None = None) -> None:
         _check_text(errors, f"{where}.note", referral.note, LIMITS["note"], "The note")
     for i, decision in enumerate(incident.decisions):
         where = f"decisions[{i}]"
-        if not decision.decision.strip():
+        if not visible(decision.decision):
             errors[f"{where}.decision"] = "Say what was decided"
-        if not decision.reason.strip():
+        if not visible(decision.reason):
             errors[f"{where}.reason"] = "Every decision needs its reason"
         _check_text(errors, f"{where}.decision", decision.decision, LIMITS["decision"], "The decision")
         _check_text(errors, f"{where}.reason", decision.reason, LIMITS["reason"], "The reason")
+        if decision.at:
+            _check_moment(errors, f"{where}.at", decision.at, None, "When it was decided")
     for i, transfer in enumerate(incident.transfers):
         where = f"transfers[{i}]"
         if not transfer.sent_to.strip():
@@ -403,6 +443,14 @@ def validate(incident: Incident, now: datetime | None = None) -> None:
         _check_text(errors, f"{where}.note", item.note, LIMITS["note"], "The note")
         if item.state == "not_applicable" and not item.note.strip():
             errors[f"{where}.note"] = "Say why this item does not apply"
+        if item.at:
+            _check_moment(errors, f"{where}.at", item.at, None, "When it was done")
+    for name, label in (("created_at", "When it was recorded"), ("updated_at", "When it was last changed")):
+        if getattr(incident, name):
+            _check_moment(errors, name, getattr(incident, name), None, label)
+    record = incident.to_dict()
+    record.pop("history", None)
+    check_every_string(errors, record)
     if errors:
         raise ValidationError(errors)
 
@@ -412,3 +460,35 @@ def check_transition(old: str, new: str) -> str | None:
     if old == new or new in TRANSITIONS.get(old, set()):
         return None
     return f"A {STATUSES.get(old, old).lower()} record can't move to {STATUSES.get(new, new).lower()}"
+
+
+HISTORY_LIMITS = {"by": 100, "login": 100, "action": 40, "note": 1_000}
+
+
+def _finite(value: Any) -> bool:
+    """Whether a JSON value holds only finite numbers (NaN and Infinity are not JSON)."""
+    if isinstance(value, float):
+        return value == value and value not in (float("inf"), float("-inf"))
+    if isinstance(value, list):
+        return all(_finite(item) for item in value)
+    if isinstance(value, dict):
+        return all(_finite(item) for item in value.values())
+    return True
+
+
+def check_history_entry(entry: dict[str, Any], where: str) -> dict[str, str]:
+    """Problems with one history entry carried in by an import: its time, its text, its numbers."""
+    errors: dict[str, str] = {}
+    _check_moment(errors, f"{where}.at", entry.get("at", ""), None, "When it happened")
+    for key, limit in HISTORY_LIMITS.items():
+        if key in entry:
+            _check_text(errors, f"{where}.{key}", entry[key], limit, "The text")
+    changes = entry.get("changes", {})
+    for key, pair in changes.items():
+        if not (isinstance(pair, list) and len(pair) == 2):
+            errors[f"{where}.changes.{key[:40]}"] = "must be [before, after]"
+    if not _finite(changes):
+        errors[f"{where}.changes"] = "holds NaN or Infinity, which are not numbers JSON can hold"
+    body = {key: value for key, value in entry.items() if key != "at"}
+    check_every_string(errors, {where: body})
+    return errors

@@ -28,7 +28,6 @@ Nothing is ever deleted. Closing a record keeps it; an amendment adds to the his
 from __future__ import annotations
 
 import copy
-import getpass
 import os
 import re
 import threading
@@ -47,6 +46,7 @@ from .dates import DateError, describe, now_local, parse_date, sort_key, to_iso
 from .fileio import WriteFailed, ensure_folder, exposure, folder_exposure, mode_for, refuse_special, remove_stale_temps
 from .model import (
     NESTED,
+    check_history_entry,
     ChecklistItem,
     Incident,
     ValidationError,
@@ -55,6 +55,7 @@ from .model import (
     clean_text,
     validate,
 )
+from .text import clean, clean_deep
 from .storage import (
     META_ID,
     META_TABLE,
@@ -131,10 +132,15 @@ class ConflictError(StoreError):
 
 
 def login_name() -> str:
+    """Who is acting, as the operating system knows them: the name of this process's user id. Not $LOGNAME
+    or $USER, which anyone can set to anyone."""
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return f"uid {os.getuid()}"
+        import pwd
+
+        name = clean(pwd.getpwuid(os.getuid()).pw_name).strip()
+    except (ImportError, KeyError, OSError):
+        name = ""
+    return name[:100] or f"uid {os.getuid()}"
 
 
 @dataclass(frozen=True)
@@ -554,6 +560,7 @@ class Store:
         incidents, all or none. A record that matches one already here (same summary, concern time and
         creation) is refused unless `allow_duplicates`: importing a file twice is a mistake nothing can undo,
         because nothing is ever deleted. Returns the new ids."""
+        source = clean(str(source)).replace("\n", " ")[:200]
         if isinstance(records, dict):
             records = [records]
         if not isinstance(records, list):
@@ -612,7 +619,7 @@ class Store:
         if not isinstance(data, dict):
             raise ValidationError({"record": "must be a set of fields (a JSON object)"})
         data = dict(data)
-        original_id = str(data.pop("id", "") or "")
+        original_id = clean(str(data.pop("id", "") or "")).replace("\n", " ")[:100]
         carried_raw = data.pop("history", None) or []
         for derived in ("rev", "updated_at", "updated_by"):
             data.pop(derived, None)
@@ -632,13 +639,19 @@ class Store:
             raise ValidationError(errors)
         if "checklist" not in data:
             prepared.checklist = self.checklist_for(prepared.category, prepared.scope, prepared.refer_now())
+        if not isinstance(carried_raw, list):
+            raise ValidationError({"history": "must be a list of entries"})
         carried = []
         for position, entry in enumerate(carried_raw):
             if not (isinstance(entry, dict) and isinstance(entry.get("changes", {}), dict)
-                    and all(isinstance(entry.get(key, ""), str) for key in ("at", "by", "action"))):
+                    and all(isinstance(entry.get(key, ""), str) for key in ("at", "by", "action", "login", "note"))):
                 raise ValidationError({f"history[{position}]": "must have at, by, action and changes"})
             kept = {key: entry[key] for key in ("at", "by", "action", "changes", "login", "note") if key in entry}
             kept.setdefault("changes", {})
+            kept = clean_deep(kept)  # keys of changes too: nothing carried in can reach a terminal
+            errors = check_history_entry(kept, f"history[{position}]")
+            if errors:
+                raise ValidationError(errors)
             carried.append(kept)
         try:
             history.replay(carried)
@@ -654,9 +667,13 @@ class Store:
             return [f"there is no database at {self.path} (nothing has been saved there; is the path right?)"]
         if self.path.stat().st_size == 0:
             return [f"{self.path} is empty: kentsafe never writes an empty file (truncated, or made by hand?)"]
+        special = refuse_special(self.path)
+        if special:
+            return [special]
         leak = exposure(self.path)
         if leak:
             problems.append(leak)
+        problems += folder_exposure(self.path)
         data = self._data()
         if META_TABLE not in data:
             problems.append(f"{self.path} was not written by kentsafe (it has no kentsafe header)")
@@ -682,6 +699,10 @@ class Store:
                 validate(Incident.from_dict(record), self._clock())
             except ValidationError as problem:
                 problems += [f"{incident_id}: {field}: {message}" for field, message in problem.errors.items()]
+            for position, entry in enumerate(record.get("history") or []):
+                if isinstance(entry, dict):
+                    errors = check_history_entry(entry, f"history[{position}]")
+                    problems += [f"{incident_id}: {field}: {message}" for field, message in errors.items()]
         problems += history.verify_chain(records, meta.get("chain", {"seq": 0, "head": history.GENESIS}))
         return problems
 
@@ -698,6 +719,16 @@ class Store:
 
     def _migrate_0(self, data: dict[str, Any]) -> dict[str, Any]:
         """Schema 0: a plain TinyDB file of incident documents with no history chain."""
+        sealed_before = [doc_id for doc_id, doc in data.get(INCIDENTS, {}).items()
+                         if isinstance(doc, dict) and isinstance(doc.get("history"), list)
+                         and any(isinstance(entry, dict) and "hash" in entry for entry in doc["history"])]
+        if sealed_before:
+            # Schema 0 never had a chain. Records that carry one come from a kentsafe file whose header was
+            # removed: migrating would replace their history and launder whatever was edited.
+            raise CorruptDatabase(
+                f"{self.path} is damaged: its kentsafe header (_meta) is missing but its records carry a "
+                f"sealed history ({len(sealed_before)} record(s)); it has not been touched. Restore it from a backup"
+            )
         at = to_iso(self._clock())
         meta = self._meta_doc({})
         migrated: dict[str, Any] = {INCIDENTS: {}}
