@@ -40,7 +40,7 @@ def json_escape(text: str) -> str:
 
 # Characters that take up no room and show nothing, though they are not format characters.
 _FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
-_UNSEEN = frozenset(("Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"))
+_UNSEEN = frozenset(("Cc", "Cf", "Cs", "Zs", "Zl", "Zp"))
 
 
 def clean(text: str) -> str:
