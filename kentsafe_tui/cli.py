@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -89,7 +90,9 @@ def build_parser() -> Parser:
     importing.add_argument("--allow-duplicates", action="store_true",
                            help="import records that look like ones already in the database")
 
-    commands.add_parser("verify", parents=[common], help="check the database and its history chain")
+    verify = commands.add_parser("verify", parents=[common], help="check the database and its history chain")
+    verify.add_argument("--head", metavar="SEQ:HASH",
+                        help="also prove that a chain head noted earlier (as verify printed it) is still in the chain")
 
     settings = commands.add_parser("settings", parents=[common],
                                    help="show or set the school settings used in letters")
@@ -291,8 +294,18 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    noted = None
+    if args.head:
+        parts = args.head.strip().split(":")
+        if len(parts) != 2 or not parts[0].isdigit() or not re.fullmatch(r"[0-9a-f]{64}", parts[1]):
+            raise UsageError("--head takes SEQ:HASH as verify printed it, e.g. 340:9f2c...(64 hex digits)")
+        noted = int(parts[0]), parts[1]
     store = open_store(args)
     problems = store.verify()
+    if noted and not problems:
+        missing = store.holds_head(*noted)
+        if missing:
+            problems.append(missing)
     for problem in problems:
         print(f"kentsafe: {safe_line(problem)}", file=sys.stderr)
     if problems:
@@ -300,7 +313,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return 1
     head = store.chain_head()
     _print(f"ok: {store.count()} incident(s) in {store.path}; history chain of {head['seq']} entries intact")
-    _print(f"chain head: {head['head']} (note it down to check later that nothing was rewritten)")
+    if noted:
+        _print(f"the head noted earlier ({noted[0]}:{noted[1][:12]}...) is still in the chain")
+    _print(f"chain head: {head['seq']}:{head['head']} (note it down; verify --head checks it later)")
     return 0
 
 

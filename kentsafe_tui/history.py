@@ -23,6 +23,7 @@ GENESIS = "0" * 64
 # Fields that are bookkeeping, not content: derived from the history itself, so they are not replayed.
 DERIVED = ("history", "rev", "updated_at", "updated_by")
 CHECKLIST_PREFIX = "checklist."
+SETTINGS_ID = "_settings"  # the school settings' entries are chained under this name
 
 
 def canonical(value: Any) -> bytes:
@@ -122,6 +123,8 @@ def verify_chain(records: list[dict[str, Any]], head: dict[str, Any]) -> list[st
             problems.append(f"{incident_id}: its history cannot be replayed ({problem})")
         else:
             stored = content_of(record)
+            if incident_id == SETTINGS_ID:
+                stored.pop("id", None)
             for key in sorted(set(stored) | set(replayed)):
                 if stored.get(key) != replayed.get(key):
                     problems.append(f"{incident_id}: field '{key}' differs from what its history records")
@@ -129,6 +132,8 @@ def verify_chain(records: list[dict[str, Any]], head: dict[str, Any]) -> list[st
             problems.append(f"{incident_id}: revision {record.get('rev')} does not match {len(history)} entries")
         if record.get("updated_at") != history[-1].get("at"):
             problems.append(f"{incident_id}: updated_at does not match its last history entry")
+        if record.get("updated_by") != history[-1].get("by"):
+            problems.append(f"{incident_id}: updated_by does not match its last history entry")
     entries.sort(key=lambda e: e[0])
     expected_prev = GENESIS
     expected_seq = 1

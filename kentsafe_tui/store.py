@@ -548,11 +548,27 @@ class Store:
             raise ValidationError({key: "a setting is one line of at most 200 characters"})
         if key == "open_days_warning" and value and not (value.isdigit() and 0 < int(value) <= 3650):
             raise ValidationError({key: "give a number of days, for example 14"})
+        at = to_iso(self._clock())
         with self._transaction() as data:
+            # The settings go on every parent letter, so their changes are chained like a record's: an edit
+            # made outside kentsafe shows in `verify`. Settings saved before they were chained are sealed, as
+            # they are, by their next change.
             current = dict(data.get(SETTINGS_TABLE, {}).get("1", {}))
-            current.update({key: value, "updated_at": to_iso(self._clock()), "updated_by": self.user})
-            self._settings.upsert(Document(current, doc_id=1))
-            self._meta.upsert(Document(self._meta_doc(data), doc_id=int(META_ID)))
+            past = current.get("history") if isinstance(current.get("history"), list) else []
+            content = {name: text for name, text in current.items() if name in SETTINGS}
+            before = history.replay(past) if past else {}
+            delta = history.diff(before, {**content, key: value})
+            if not delta:
+                return
+            meta = self._meta_doc(data)
+            seq = meta["chain"]["seq"] + 1
+            sealed = history.seal(self._entry("settings", delta, at), history.SETTINGS_ID, seq, meta["chain"]["head"])
+            meta["chain"] = {"seq": seq, "head": sealed["hash"]}
+            chained = [*past, sealed]
+            doc = {**content, key: value, "updated_at": at, "updated_by": self.user, "history": chained,
+                   "rev": len(chained)}
+            self._settings.upsert(Document(doc, doc_id=1))
+            self._meta.upsert(Document(meta, doc_id=int(META_ID)))
 
     # Import ---------------------------------------------------------------------------------------------
     def import_records(self, records: Any, source: str = "a file", allow_duplicates: bool = False) -> list[str]:
@@ -703,8 +719,27 @@ class Store:
                 if isinstance(entry, dict):
                     errors = check_history_entry(entry, f"history[{position}]")
                     problems += [f"{incident_id}: {field}: {message}" for field, message in errors.items()]
-        problems += history.verify_chain(records, meta.get("chain", {"seq": 0, "head": history.GENESIS}))
+        settings = data.get(SETTINGS_TABLE, {}).get("1")
+        chained = list(records)
+        if isinstance(settings, dict) and "history" in settings:
+            chained.append({**settings, "id": history.SETTINGS_ID})
+        problems += history.verify_chain(chained, meta.get("chain", {"seq": 0, "head": history.GENESIS}))
         return problems
+
+    def holds_head(self, seq: int, digest: str) -> str | None:
+        """None if history entry `seq` with hash `digest` (a head noted earlier) is still in the chain, else
+        what is wrong. With `verify` finding the chain intact, this proves that nothing up to that entry was
+        rewritten since it was noted."""
+        data = self._data()
+        docs = list(data.get(INCIDENTS, {}).values()) + list(data.get(SETTINGS_TABLE, {}).values())
+        for doc in docs:
+            for entry in doc.get("history") or [] if isinstance(doc, dict) else []:
+                if isinstance(entry, dict) and entry.get("seq") == seq:
+                    if entry.get("hash") == digest:
+                        return None
+                    return (f"history entry {seq} is not the one noted earlier ({digest[:12]}...): "
+                            "the history was rewritten since it was noted")
+        return f"there is no history entry {seq}: the history was rewritten (or the head was noted elsewhere)"
 
     def chain_head(self) -> dict[str, Any]:
         return dict(self.meta().get("chain", {"seq": 0, "head": history.GENESIS}))
