@@ -123,8 +123,31 @@ def load_library(args: argparse.Namespace) -> Library:
 
 def open_store(args: argparse.Namespace, library: Library | None = None, read_now: bool = True) -> Store:
     library = library or load_library(args)
-    return Store(resolve_db(args), user=getattr(args, "user", None), checklist_for=library.checklist_for,
-                 read_now=read_now)
+    store = Store(resolve_db(args), user=getattr(args, "user", None), checklist_for=library.checklist_for,
+                  read_now=read_now)
+    store.on_wait = _Waiting()
+    return store
+
+
+class _Waiting:
+    """A progress line on stderr while a change queues behind other kentsafes' saves."""
+
+    def __init__(self) -> None:
+        self.shown = -1
+
+    def __call__(self, seconds: float) -> None:
+        if seconds < 1 or int(seconds) == self.shown:
+            return
+        self.shown = int(seconds)
+        if sys.stderr.isatty():
+            if self.shown == 1:
+                import atexit
+
+                atexit.register(lambda: sys.stderr.write("\n"))
+            sys.stderr.write(f"\rkentsafe: waiting for other kentsafes to finish saving ({self.shown} s)...")
+            sys.stderr.flush()
+        elif self.shown == 1:
+            print("kentsafe: waiting for other kentsafes to finish saving...", file=sys.stderr)
 
 
 def _print(text: str = "") -> None:

@@ -31,6 +31,7 @@ import copy
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -129,6 +130,14 @@ class ConflictError(StoreError):
             f"{incident_id} was changed by {last.get('by')} at {describe(last.get('at'))} since you opened it "
             f"({', '.join(fields)}); nothing was saved"
         )
+
+
+def _file_stamp(path: Path) -> tuple[int, int, int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
 
 
 def login_name() -> str:
@@ -249,6 +258,7 @@ class Store:
         self._checklist_for = checklist_for or (lambda category, scope, refer: [])
         self._clock = clock
         self._lock_timeout = lock_timeout
+        self.on_wait: Callable[[float], None] | None = None  # told how long a save has waited for the lock
         self._mutex = threading.RLock()
         self._swept = False
         self._summaries: dict[str, Summary] = {}
@@ -340,16 +350,8 @@ class Store:
             except OSError as problem:
                 raise SaveFailed(f"could not create the folder {self.path.parent}: {problem.strerror}") from None
             mode = self._lock_mode()
-            lock = filelock.FileLock(str(self.path) + ".lock", timeout=self._lock_timeout, mode=mode)
-            try:
-                lock.acquire()
-            except filelock.Timeout:
-                raise StoreBusy(
-                    f"the database is busy: another kentsafe has held its lock for {self._lock_timeout:.0f} s; "
-                    "try again in a moment (nothing was lost)"
-                ) from None
-            except OSError as problem:
-                raise SaveFailed(f"could not lock {self.path}: {problem.strerror}") from None
+            lock = filelock.FileLock(str(self.path) + ".lock", mode=mode)
+            self._wait_for(lock, filelock.Timeout)
             try:
                 if not self._swept:
                     remove_stale_temps(self.path)
@@ -370,6 +372,37 @@ class Store:
             finally:
                 lock.release()
                 self._summary_generation = -1
+
+    def _wait_for(self, lock: Any, timeout_error: type[Exception]) -> None:
+        """Take the lock, waiting as long as the queue ahead of us is moving.
+
+        Several DSLs saving at once queue on the lock, and with a large file each save takes seconds: a fixed
+        timeout refused saves that were only queueing. The wait gives up only when nobody has saved for
+        `lock_timeout` seconds while the lock stayed taken (a stopped or stuck kentsafe), and says so.
+        `on_wait(seconds)`, if set, is called about four times a second while waiting.
+        """
+        started = last_progress = time.monotonic()
+        seen = _file_stamp(self.path)
+        while True:
+            try:
+                lock.acquire(timeout=0.25)
+                return
+            except timeout_error:
+                pass
+            except OSError as problem:
+                raise SaveFailed(f"could not lock {self.path}: {problem.strerror}") from None
+            now = time.monotonic()
+            stamp = _file_stamp(self.path)
+            if stamp != seen:  # someone ahead of us saved: the queue is moving
+                seen, last_progress = stamp, now
+            if now - last_progress >= self._lock_timeout:
+                queued = f" (after waiting {now - started:.0f} s in the queue)" if now - started > now - last_progress + 1 else ""
+                raise StoreBusy(
+                    f"the database is busy: another kentsafe has held its lock for {now - last_progress:.0f} s "
+                    f"without saving{queued}; is one stopped or stuck? Try again in a moment (nothing was lost)"
+                )
+            if self.on_wait is not None:
+                self.on_wait(now - started)
 
     def _lock_mode(self) -> int:
         return mode_for(self.path)[0]  # the lock file is as private as the database it guards
