@@ -312,7 +312,12 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"kentsafe: {safe_line(problem)}", file=sys.stderr)
         print(f"kentsafe: nothing was imported ({len(refused.problems)} problem(s))", file=sys.stderr)
         return 1
-    _print(f"imported {len(ids)} incident(s): {', '.join(ids)}" if ids else "the file held no incidents")
+    if store.interrupted_after_save:
+        print("kentsafe: interrupted while saving, but the import had already been saved whole", file=sys.stderr)
+    try:
+        _print(f"imported {len(ids)} incident(s): {', '.join(ids)}" if ids else "the file held no incidents")
+    except KeyboardInterrupt:  # it landed: say so, and do not report it as interrupted
+        print(f"kentsafe: imported {len(ids)} incident(s) before the interrupt", file=sys.stderr)
     return 0
 
 

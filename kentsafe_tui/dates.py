@@ -8,7 +8,7 @@ that a record read in another season or on another server still says when things
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 __all__ = [
     "DateError",
@@ -18,6 +18,7 @@ __all__ = [
     "to_iso",
     "from_iso",
     "check_iso",
+    "clock_change_note",
     "describe",
     "sort_key",
 ]
@@ -98,6 +99,63 @@ def describe(moment: datetime | str | None) -> str:
         return safe_line(str(moment))[:60]
 
 
+def _readings(naive: datetime) -> list[datetime]:
+    """Every instant whose local wall time is `naive`: one, two when the clocks went back (an hour that
+    happens twice), none when they went forward (an hour that never happens)."""
+    found: list[datetime] = []
+    for probe in (naive - timedelta(hours=6), naive + timedelta(hours=6)):
+        try:
+            offset = probe.astimezone().utcoffset()
+        except (OverflowError, OSError, ValueError):
+            continue
+        if offset is None:
+            continue
+        moment = (naive - offset).replace(tzinfo=timezone.utc).astimezone()
+        if moment.replace(tzinfo=None) == naive and moment not in found:
+            found.append(moment)
+    return sorted(found)
+
+
+def _localise(naive: datetime) -> datetime:
+    """A typed wall time in local time. In an hour that happens twice, the first; in an hour skipped when the
+    clocks go forward, the same moment read with the offset from before the change (01:30 becomes 02:30)."""
+    found = _readings(naive)
+    if found:
+        return found[0]
+    try:
+        offset = (naive - timedelta(hours=6)).astimezone().utcoffset() or timedelta(0)
+        return (naive - offset).replace(tzinfo=timezone.utc).astimezone()
+    except (OverflowError, OSError, ValueError):
+        return naive.astimezone()
+
+
+def clock_change_note(typed: str, now: datetime | None = None) -> str | None:
+    """What kentsafe made of a time typed in an hour the clocks change, in words; None for any other time.
+
+    For the form to show beside "Understood as", so a DSL knows which time was recorded."""
+    try:
+        moment = parse_when(typed, now)
+    except DateError:
+        return None
+    stripped = typed.strip().lower()
+    if re.match(r"\d{4}-\d{2}-\d{2}t", stripped) and re.search(r"([+-]\d{2}:?\d{2}|z)$", stripped):
+        return None  # an offset was given: nothing to choose
+    wall = moment.astimezone()
+    readings = _readings(wall.replace(tzinfo=None))
+    if len(readings) > 1:
+        other = readings[1] if readings[0] == moment else readings[0]
+        return (f"{wall:%H:%M} on {wall:%a %d %b %Y} happens twice (the clocks went back): understood as "
+                f"{wall:%H:%M %Z} (UTC{wall:%z}); the other is {other:%H:%M %Z} (UTC{other:%z})")
+    try:
+        typed_wall = _parse_wall(typed, now or now_local())
+    except DateError:
+        return None
+    if typed_wall.tzinfo is None and not _readings(typed_wall):
+        return (f"{typed_wall:%H:%M} did not happen on {typed_wall:%a %d %b %Y} (the clocks went forward): "
+                f"understood as {wall:%H:%M %Z}")
+    return None
+
+
 def _parse_time(text: str) -> time:
     match = re.fullmatch(r"(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?", text)
     if not match:
@@ -166,9 +224,15 @@ def _parse_day(text: str, today: date) -> date | None:
 def parse_when(text: str, now: datetime | None = None) -> datetime:
     """Understand a date and time as typed. A date without a time means 00:00 that day.
 
-    Raises DateError with a message a DSL can act on.
+    Raises DateError with a message a DSL can act on. A time in an hour the clocks change is read as
+    `_localise` says; `clock_change_note` puts that in words.
     """
-    now = now or now_local()
+    moment = _parse_wall(text, now or now_local())
+    return _localise(moment) if moment.tzinfo is None else moment
+
+
+def _parse_wall(text: str, now: datetime) -> datetime:
+    """The typed moment: aware when the text gave an offset (or said "now"), else the local wall time, naive."""
     raw = " ".join(text.strip().split())
     cleaned = raw.lower().replace(",", " ").replace(" at ", " ")
     cleaned = " ".join(cleaned.split())
@@ -183,7 +247,7 @@ def parse_when(text: str, now: datetime | None = None) -> datetime:
             raise DateError(f"'{raw}' is not a date and time: {EXAMPLES}") from None
         if not MIN_YEAR <= moment.year <= MAX_YEAR:
             raise DateError(f"'{raw}': the year {moment.year} is not one kentsafe can record ({MIN_YEAR} to {MAX_YEAR})")
-        return moment.astimezone() if moment.tzinfo is None else moment
+        return moment
     # "28 nov 2026 14:30", "yesterday 16:05", "14:30", "28/11/2026 9.15am"
     parts = cleaned.split(" ")
     for split_at in range(len(parts), -1, -1):
@@ -191,17 +255,17 @@ def parse_when(text: str, now: datetime | None = None) -> datetime:
         if day_text and time_text == "":
             day = _parse_day(day_text, now.date())
             if day is not None:
-                return datetime.combine(day, time(0, 0)).astimezone()
+                return datetime.combine(day, time(0, 0))
             continue
         if not day_text:
             if re.fullmatch(r"\d{1,2}([:.]\d{2})?\s*(am|pm)?", time_text) and (
                 ":" in time_text or "." in time_text or time_text.endswith(("am", "pm"))
             ):
-                return datetime.combine(now.date(), _parse_time(time_text)).astimezone()
+                return datetime.combine(now.date(), _parse_time(time_text))
             continue
         day = _parse_day(day_text, now.date())
         if day is not None:
-            return datetime.combine(day, _parse_time(time_text.replace(" ", ""))).astimezone()
+            return datetime.combine(day, _parse_time(time_text.replace(" ", "")))
     raise DateError(f"'{raw}' is not a date we understand: {EXAMPLES}")
 
 

@@ -126,13 +126,15 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None, group: int | 
         os.close(fd)
         fd = -1
         os.replace(tmp, path)
-    except OSError as problem:
+    except BaseException as problem:  # ctrl-C too: never leave a full copy of every record behind
         if fd >= 0:
             os.close(fd)
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if not isinstance(problem, OSError):
+            raise
         raise WriteFailed(f"Could not write {path.name}: {describe_failure(problem, path)}", problem.errno) from problem
     fsync_folder(path.parent)
     return result

@@ -30,6 +30,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -130,6 +131,25 @@ class ConflictError(StoreError):
             f"{incident_id} was changed by {last.get('by')} at {describe(last.get('at'))} since you opened it "
             f"({', '.join(fields)}); nothing was saved"
         )
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[list[int]]:
+    """Hold back ctrl-C (SIGINT) while a save is written, so it either lands whole and is reported as landed,
+    or is not made. Only the main thread can handle signals; elsewhere this does nothing."""
+    caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+    try:
+        previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    except (ValueError, OSError):
+        yield caught
+        return
+    try:
+        yield caught
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _file_stamp(path: Path) -> tuple[int, int, int, int] | None:
@@ -259,6 +279,7 @@ class Store:
         self._clock = clock
         self._lock_timeout = lock_timeout
         self.on_wait: Callable[[float], None] | None = None  # told how long a save has waited for the lock
+        self.interrupted_after_save = False  # ctrl-C came while a save was being written; the save landed
         self._mutex = threading.RLock()
         self._swept = False
         self._summaries: dict[str, Summary] = {}
@@ -360,7 +381,11 @@ class Store:
                 try:
                     data = self._storage.read()
                     yield data
-                    self._storage.commit()
+                    with _interrupts_deferred() as caught:
+                        self._storage.commit()
+                        lock.release()
+                    if caught:  # ctrl-C came while the file was being replaced: the change landed all the same
+                        self.interrupted_after_save = True
                 except WriteFailed as problem:
                     raise SaveFailed(
                         f"{problem}. Nothing was lost: the file still holds the last good save and your change is "
