@@ -111,6 +111,8 @@ _LONG_RUN = re.compile(r"[A-Za-z0-9+/=]{1000,}")
 
 def looks_like_imagery(text: str) -> bool:
     """A data URI, or a long base64 run (mixed case and digits, as encoded pictures are)."""
+    if len(text) < 1000:  # too short for an encoded picture: only a data URI can be one
+        return ":" in text and _DATA_URI.search(text) is not None
     if _DATA_URI.search(text):
         return True
     return any(
@@ -333,28 +335,36 @@ def _check_moment(errors: dict[str, str], where: str, value: str, now: datetime 
         errors[where] = f"{label} is in the future"
 
 
-def _walk_strings(value: Any, where: str):
-    """(where, leaf name, text, is a key) for every string in a value, keys of mappings included."""
-    if isinstance(value, str):
-        yield where, where.rsplit(".", 1)[-1].split("[", 1)[0], value, False
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _walk_strings(item, f"{where}[{index}]")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(key, str):
-                yield f"{where}.{key[:40]}", "question", key, True
-            yield from _walk_strings(item, f"{where}.{key}")
-
-
 def check_every_string(errors: dict[str, str], data: dict[str, Any]) -> None:
-    """Limits and the imagery rule for every string of a record or history entry, keys included."""
+    """Limits and the imagery rule for every string of a record or history entry, keys included.
+
+    Strings of 20 characters or fewer are shorter than any limit and than any picture or data URI, so they
+    are passed over without building their names: this runs on every string of every record in `verify`.
+    """
+
+    def check(where: str, leaf: str, text: str, is_key: bool) -> None:
+        if where in errors:
+            return
+        limit = LIMITS["moment"] if leaf in MOMENTS or leaf in DAYS else LIMITS.get(leaf, DEFAULT_LIMIT)
+        _check_text(errors, where, text, limit, "The question" if is_key else "The text")
+
+    def visit(value: Any, where: str, leaf: str) -> None:
+        if isinstance(value, str):
+            if len(value) > 20:
+                check(where, leaf, value, False)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, (list, dict)) or isinstance(item, str) and len(item) > 20:
+                    visit(item, f"{where}[{index}]", leaf)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and len(key) > 20:
+                    check(f"{where}.{key[:40]}", "question", key, True)
+                if isinstance(item, (list, dict)) or isinstance(item, str) and len(item) > 20:
+                    visit(item, f"{where}.{key}", key if isinstance(key, str) else leaf)
+
     for name, value in data.items():
-        for where, leaf, text, is_key in _walk_strings(value, name):
-            if where in errors:
-                continue
-            limit = LIMITS["moment"] if leaf in MOMENTS or leaf in DAYS else LIMITS.get(leaf, DEFAULT_LIMIT)
-            _check_text(errors, where, text, limit, "The question" if is_key else "The text")
+        visit(value, name, name)
 
 
 def _check_day(errors: dict[str, str], where: str, value: str, now: datetime, label: str) -> None:
@@ -448,11 +458,22 @@ def validate(incident: Incident, now: datetime | None = None) -> None:
     for name, label in (("created_at", "When it was recorded"), ("updated_at", "When it was last changed")):
         if getattr(incident, name):
             _check_moment(errors, name, getattr(incident, name), None, label)
-    record = incident.to_dict()
-    record.pop("history", None)
-    check_every_string(errors, record)
+    check_every_string(errors, _view(incident))
     if errors:
         raise ValidationError(errors)
+
+
+def _view(incident: Incident) -> dict[str, Any]:
+    """The record's fields as plain values without copying them (asdict deep-copies): for reading only."""
+    view: dict[str, Any] = {}
+    for name, value in vars(incident).items():
+        if name == "history":
+            continue
+        if name in NESTED:
+            view[name] = [vars(item) for item in value]
+        else:
+            view[name] = value
+    return view
 
 
 def check_transition(old: str, new: str) -> str | None:
@@ -476,8 +497,11 @@ def _finite(value: Any) -> bool:
     return True
 
 
-def check_history_entry(entry: dict[str, Any], where: str) -> dict[str, str]:
-    """Problems with one history entry carried in by an import: its time, its text, its numbers."""
+def check_history_entry(entry: dict[str, Any], where: str, deep: bool = True) -> dict[str, str]:
+    """Problems with one history entry carried in by an import: its time, its text, its numbers.
+
+    `deep=False` (for `verify`) leaves out the values inside `changes`: they were checked when written, and
+    the hash chain shows any later edit."""
     errors: dict[str, str] = {}
     _check_moment(errors, f"{where}.at", entry.get("at", ""), None, "When it happened")
     for key, limit in HISTORY_LIMITS.items():
@@ -487,6 +511,8 @@ def check_history_entry(entry: dict[str, Any], where: str) -> dict[str, str]:
     for key, pair in changes.items():
         if not (isinstance(pair, list) and len(pair) == 2):
             errors[f"{where}.changes.{key[:40]}"] = "must be [before, after]"
+    if not deep:
+        return errors
     if not _finite(changes):
         errors[f"{where}.changes"] = "holds NaN or Infinity, which are not numbers JSON can hold"
     body = {key: value for key, value in entry.items() if key != "at"}

@@ -775,7 +775,7 @@ class Store:
                 problems += [f"{incident_id}: {field}: {message}" for field, message in problem.errors.items()]
             for position, entry in enumerate(record.get("history") or []):
                 if isinstance(entry, dict):
-                    errors = check_history_entry(entry, f"history[{position}]")
+                    errors = check_history_entry(entry, f"history[{position}]", deep=False)
                     problems += [f"{incident_id}: {field}: {message}" for field, message in errors.items()]
         settings = data.get(SETTINGS_TABLE, {}).get("1")
         chained = list(records)
