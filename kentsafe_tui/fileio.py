@@ -2,7 +2,14 @@
 
 Every file kentsafe writes beside the database (the database, drafts, backups) goes through `atomic_write`:
 a temporary file in the same folder, flushed and fsync'd, renamed over the old one, then the folder fsync'd.
-A process killed at any moment leaves the old file or the new one. Nothing goes to /tmp.
+A process killed at any moment leaves the old file or the new one, and a writer interrupted (ctrl-C) removes
+its temporary file. Nothing goes to /tmp.
+
+Who else can reach the files (issue 10): folders are made 0700 whatever the umask (2770 inside a folder a team
+shares through a group), a file is never written back with bits for other users, a device, FIFO or folder
+is never taken for the database (`refuse_special`), and a report the user names is written 0600 and never
+over the database or one of its own files, by any name (`output_refusal`, `write_output`).
+`folder_exposure` is what `verify` says about the folders around the database.
 """
 
 from __future__ import annotations

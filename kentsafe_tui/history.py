@@ -4,12 +4,16 @@ A history entry is ``{seq, at, by, action, changes, prev, hash}`` (plus ``login`
 someone other than the operating-system login, and ``note`` where the action carries one). ``changes`` maps a
 field to ``[old, new]``; a single checklist item changes under ``checklist.<item id>``.
 
+The school settings (printed in every parent letter) keep their own entries in the same chain, under the
+name ``_settings``; ``updated_by`` must match the last entry's ``by`` as ``updated_at`` its ``at``.
+
 All entries in a database form one chain ordered by ``seq``: each entry's ``hash`` covers its own content, the
 incident it belongs to and the previous entry's hash. The database keeps the newest ``seq`` and ``hash``.
 Replaying a record's entries from nothing must give the record as stored. Together these catch an entry
 edited, inserted or removed, a record deleted, and a field changed without an entry. They do not stop
 someone who can write the file from rewriting the whole chain: `kentsafe verify` prints the chain head so it
-can be noted somewhere else (for example in governors' minutes) and compared later.
+can be noted somewhere else (for example in governors' minutes), and `verify --head SEQ:HASH` proves later
+that the noted entry is still in the chain, which a rebuilt chain cannot fake.
 """
 
 from __future__ import annotations
