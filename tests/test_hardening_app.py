@@ -25,7 +25,21 @@ async def test_typing_year_one_into_a_date_field_does_not_crash_the_app(db_path,
     assert not db_path.exists() or make_store(db_path, library, now_local).count() == 0
 
 
-async def test_a_hand_edited_record_with_bad_dates_opens_and_counts(db_path, library):
+@pytest.mark.parametrize("zone", ["Europe/London", "Pacific/Kiritimati", "America/Los_Angeles"])
+async def test_a_hand_edited_record_with_bad_dates_opens_and_counts(db_path, library, monkeypatch, zone):
+    import json
+    import time
+
+    monkeypatch.setenv("TZ", zone)  # year 1 overflowed only in some time zones
+    time.tzset()
+    try:
+        await _open_hand_edited(db_path, library)
+    finally:
+        monkeypatch.setenv("TZ", "Europe/London")
+        time.tzset()
+
+
+async def _open_hand_edited(db_path, library):
     import json
 
     from kentsafe_tui.store import Store
