@@ -223,3 +223,24 @@ def test_a_summary_with_nothing_visible_is_empty(capsys, db, tmp_path, summary):
 def test_limits_and_the_imagery_rule_apply_to_every_string(capsys, db, tmp_path, record):
     code, _, err = importing(capsys, db, tmp_path, [record])
     assert code == 1 and "nothing was imported" in err
+
+
+def test_logname_cannot_make_an_import_look_like_someone_else(tmp_path):
+    """The issue's command: `LOGNAME=headteacher kentsafe import` recorded "headteacher" with no login."""
+    import pwd
+    import subprocess
+    import sys
+
+    from .helpers import REPO, child_env
+
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps([{"summary": "Plain", "concern_at": "2026-11-10T10:00:00+00:00"}]))
+    db = tmp_path / "data" / "records.json"
+    env = {**child_env(), "LOGNAME": "headteacher", "USER": "headteacher"}
+    done = subprocess.run([sys.executable, "-m", "kentsafe_tui", "import", str(source), "--db", str(db)],
+                          capture_output=True, text=True, env=env, cwd=REPO, timeout=60)
+    assert done.returncode == 0, done.stderr
+    record = Store(db).get("2026-0001")
+    real = pwd.getpwuid(os.getuid()).pw_name
+    assert record.created_by == real and record.history[-1]["by"] == real
+    assert "headteacher" not in db.read_text()
