@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable
 
@@ -18,6 +22,14 @@ from .screens.main import MainScreen
 from .settle import settle
 
 DEFER_LIMIT = 100  # never hold keys for ever behind a stream of other messages
+
+HANGUP_GRACE = 2.0  # seconds the app has to write its draft and quit after SIGHUP or SIGTERM
+
+
+def _leave_soon(code: int) -> None:
+    time.sleep(HANGUP_GRACE)
+    os._exit(code)  # drafts are also written within a second of each change, so little can be lost
+
 
 class KentsafeApp(App):
     CSS_PATH = "app.tcss"
@@ -34,6 +46,7 @@ class KentsafeApp(App):
         self.animation_level = "none"  # every animation frame is a repaint over SSH
         self._held_keys: deque[events.Key] = deque()
         self._deferred = 0
+        self._previous_handlers: dict[int, object] = {}
 
     def get_default_screen(self) -> Screen:
         # The main screen is the app's first screen, not pushed over an empty one: that saved a round of
@@ -72,12 +85,32 @@ class KentsafeApp(App):
                    for message in list(self._message_queue.values))
 
     def on_mount(self) -> None:
+        # A plain signal handler, not loop.add_signal_handler: asyncio's handler only wakes the loop, so a
+        # hang-up that came while the app was already quitting (the loop no longer turning) was swallowed and
+        # left an orphan holding the records in memory (issue 10). This one always ends the process.
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGHUP, signal.SIGTERM):
             try:
-                loop.add_signal_handler(signum, self.hang_up)
-            except (NotImplementedError, RuntimeError):
+                self._previous_handlers[signum] = signal.signal(
+                    signum, lambda number, frame: self._on_signal(loop, number))
+            except (ValueError, OSError):  # not the main thread (tests)
                 pass
+
+    def on_unmount(self) -> None:
+        for signum, handler in self._previous_handlers.items():
+            try:
+                signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+            except (ValueError, OSError, TypeError):
+                pass
+
+    def _on_signal(self, loop: asyncio.AbstractEventLoop, number: int) -> None:
+        """Keep the typing as a draft and leave; if the app cannot do that within a moment, leave anyway."""
+        watchdog = threading.Thread(target=_leave_soon, args=(128 + number,), name="kentsafe-hangup", daemon=True)
+        watchdog.start()
+        try:
+            loop.call_soon_threadsafe(self.hang_up)
+        except RuntimeError:  # the loop has closed: nothing more to keep
+            os._exit(128 + number)
 
     def exit(self, result=None, return_code: int = 0, message=None) -> None:
         # Every way out (quit, hang-up, a damaged file) waits for the main screen to finish mounting.
@@ -86,6 +119,30 @@ class KentsafeApp(App):
             main.when_complete(lambda: super(KentsafeApp, self).exit(result, return_code, message))
         else:
             super().exit(result, return_code, message)
+
+    def _fatal_error(self) -> None:
+        """An unexpected error: keep the typing as a draft and end with one line, as the command line does.
+
+        Textual would print a traceback with the local variables of every frame: other records' summaries and
+        pupils' names, left in the terminal and its scrollback. KENTSAFE_DEBUG=1 shows Textual's traceback.
+        """
+        if os.environ.get("KENTSAFE_DEBUG"):
+            super()._fatal_error()
+            return
+        error = sys.exc_info()[1] or self._exception
+        kept = ""
+        try:
+            main = self.main
+            if main is not None:
+                main.write_draft()
+                kept = "; anything unsaved was kept as a draft, offered at the next start"
+        except Exception:  # noqa: BLE001 - leaving matters more than the draft here
+            pass
+        # The error's type only: its message can quote a record.
+        self.stop_reason = (f"unexpected error ({type(error).__name__ if error else 'unknown'}){kept}. "
+                            "The database keeps its last good save. Set KENTSAFE_DEBUG=1 to see details")
+        self._return_code = 1
+        self._close_messages_no_wait()
 
     def quit_with_error(self, reason: str) -> None:
         """Leave at once, saying why on the terminal afterwards (one line, as the command line does)."""

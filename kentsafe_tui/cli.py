@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,7 +21,7 @@ from .dates import now_local
 from .model import ValidationError
 from .paths import default_db_path
 from .store import ImportRefused, SETTINGS, Store, StoreError
-from .text import safe_line
+from .text import json_escape, safe_line, strip_controls
 
 PROG = "kentsafe"
 
@@ -89,7 +90,9 @@ def build_parser() -> Parser:
     importing.add_argument("--allow-duplicates", action="store_true",
                            help="import records that look like ones already in the database")
 
-    commands.add_parser("verify", parents=[common], help="check the database and its history chain")
+    verify = commands.add_parser("verify", parents=[common], help="check the database and its history chain")
+    verify.add_argument("--head", metavar="SEQ:HASH",
+                        help="also prove that a chain head noted earlier (as verify printed it) is still in the chain")
 
     settings = commands.add_parser("settings", parents=[common],
                                    help="show or set the school settings used in letters")
@@ -120,37 +123,75 @@ def load_library(args: argparse.Namespace) -> Library:
 
 def open_store(args: argparse.Namespace, library: Library | None = None, read_now: bool = True) -> Store:
     library = library or load_library(args)
-    return Store(resolve_db(args), user=getattr(args, "user", None), checklist_for=library.checklist_for,
-                 read_now=read_now)
+    store = Store(resolve_db(args), user=getattr(args, "user", None), checklist_for=library.checklist_for,
+                  read_now=read_now)
+    store.on_wait = _Waiting()
+    return store
+
+
+class _Waiting:
+    """A progress line on stderr while a change queues behind other kentsafes' saves."""
+
+    def __init__(self) -> None:
+        self.shown = -1
+
+    def __call__(self, seconds: float) -> None:
+        if seconds < 1 or int(seconds) == self.shown:
+            return
+        self.shown = int(seconds)
+        if sys.stderr.isatty():
+            if self.shown == 1:
+                import atexit
+
+                atexit.register(lambda: sys.stderr.write("\n"))
+            sys.stderr.write(f"\rkentsafe: waiting for other kentsafes to finish saving ({self.shown} s)...")
+            sys.stderr.flush()
+        elif self.shown == 1:
+            print("kentsafe: waiting for other kentsafes to finish saving...", file=sys.stderr)
 
 
 def _print(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
+    # A second line of defence: whatever a record holds, no control character reaches the terminal.
+    sys.stdout.write(strip_controls(text) + "\n")
 
 
-def _write_output(text: str, output: str | None, what: str) -> None:
+def _json(value: object) -> str:
+    """JSON for people and scripts: C0 controls are escaped by json itself; C1 controls, DEL and the
+    characters that reorder or break lines are escaped here too, so no terminal acts on them."""
+    return json_escape(json.dumps(value, ensure_ascii=False, indent=2, allow_nan=False))
+
+
+def _write_output(text: str, output: str | None, what: str, db: Path) -> None:
+    text = strip_controls(text)
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
-    from .fileio import WriteFailed, atomic_write
+    from .fileio import WriteFailed, output_refusal, write_output
 
     target = Path(output).expanduser()
+    refusal = output_refusal(target, db)
+    if refusal:
+        raise StoreError(f"nothing was written: {refusal}")
     if target.is_dir():
         raise StoreError(f"{target} is a folder: give a file name")
     if not target.parent.is_dir():
         raise StoreError(f"cannot write {target}: the folder {target.parent} does not exist")
     try:
-        atomic_write(target, text.encode())  # a new file is private (0600): it holds a child's record
+        write_output(target, text.encode())  # always private (0600): it holds a child's record
     except WriteFailed as problem:
         raise StoreError(f"cannot write {target}: {problem}") from None
-    print(f"{what} written to {target.absolute()}", file=sys.stderr)
+    print(f"{what} written to {safe_line(str(target.absolute()))}", file=sys.stderr)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     store = open_store(args)
+    if args.search:
+        from .text import clean
+
+        args.search = clean(args.search)  # composed and without invisible characters, as records are stored
     if args.json:
         records = [incident.to_dict() for incident in store.incidents(args.status, args.search)]
-        _print(json.dumps(records, ensure_ascii=False, indent=2))
+        _print(_json(records))
         return 0
     from .dates import describe
 
@@ -167,7 +208,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     store = open_store(args)
     incident = store.get(args.id)
     if args.json:
-        _print(json.dumps(incident.to_dict(), ensure_ascii=False, indent=2))
+        _print(_json(incident.to_dict()))
     else:
         from .export import markdown_report
 
@@ -179,9 +220,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .export import html_report, markdown_report
 
     library = load_library(args)
-    incident = open_store(args, library).get(args.id)
+    store = open_store(args, library)
+    incident = store.get(args.id)
     render = html_report if args.format == "html" else markdown_report
-    _write_output(render(incident, library), args.output, "The report")
+    _write_output(render(incident, library), args.output, "The report", store.path)
     return 0
 
 
@@ -192,7 +234,7 @@ def cmd_letter(args: argparse.Namespace) -> int:
     store = open_store(args, library)
     letter, missing = parent_letter(library, store.get(args.id), store.settings(), now_local(),
                                     plain=args.format == "text")
-    _write_output(letter, args.output, "The letter")
+    _write_output(letter, args.output, "The letter", store.path)
     for key in missing:
         print(f"kentsafe: note: the setting {key} is not set: kentsafe settings {key} \"...\"", file=sys.stderr)
     return 0
@@ -206,7 +248,7 @@ def cmd_chronology(args: argparse.Namespace) -> int:
     if not entries:
         raise StoreError(f"no incident names a pupil called {args.pupil!r}")
     render = chronology_html if args.format == "html" else chronology_markdown
-    _write_output(render(args.pupil, entries), args.output, "The chronology")
+    _write_output(render(args.pupil, entries), args.output, "The chronology", store.path)
     return 0
 
 
@@ -220,10 +262,24 @@ def cmd_stats(args: argparse.Namespace) -> int:
     stale = [(doc.path.name, doc.title, doc.review_due) for doc in library.stale(now.date())]
     view = oversight.compute(store.incidents(), now, int(days) if days else oversight.DEFAULT_OPEN_DAYS, stale)
     if args.json:
-        _print(json.dumps(view.to_dict(), ensure_ascii=False, indent=2))
+        _print(_json(view.to_dict()))
     else:
         _print(safe_line(oversight.render_text(view), keep_newlines=True))
     return 0
+
+
+def _not_json(constant: str) -> object:
+    raise ValueError(f"{constant} is not a number JSON can hold")
+
+
+def _no_repeats(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object, refused if it names a field twice: which of the two was meant cannot be known."""
+    result: dict[str, object] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"the field {safe_line(key)[:40]!r} appears twice in one object")
+        result[key] = value
+    return result
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -232,14 +288,21 @@ def cmd_import(args: argparse.Namespace) -> int:
     except OSError as problem:
         raise StoreError(f"cannot read {args.file}: {problem.strerror}") from None
     except UnicodeDecodeError:
-        raise StoreError(f"{args.file} is not UTF-8 text") from None
+        raise StoreError(f"{args.file} is not UTF-8 text; nothing was imported") from None
+    name = safe_line(args.file)
     try:
-        records = json.loads(raw)
+        records = json.loads(raw, parse_constant=_not_json, object_pairs_hook=_no_repeats)
     except json.JSONDecodeError as problem:
         raise StoreError(
-            f"{args.file} is not valid JSON (line {problem.lineno}, column {problem.colno}: {problem.msg}); "
+            f"{name} is not valid JSON (line {problem.lineno}, column {problem.colno}: {problem.msg}); "
             "nothing was imported"
         ) from None
+    except RecursionError:
+        raise StoreError(f"{name} is nested too deeply to be a list of incidents; nothing was imported") from None
+    except ValueError as problem:  # NaN, Infinity, a repeated key, an integer of thousands of digits
+        if "digits" in str(problem):
+            problem = ValueError("it holds a number thousands of digits long")
+        raise StoreError(f"{name} cannot be imported: {safe_line(str(problem))[:200]}; nothing was imported") from None
     store = open_store(args)
     source = "standard input" if args.file == "-" else Path(args.file).name
     try:
@@ -249,13 +312,28 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"kentsafe: {safe_line(problem)}", file=sys.stderr)
         print(f"kentsafe: nothing was imported ({len(refused.problems)} problem(s))", file=sys.stderr)
         return 1
-    _print(f"imported {len(ids)} incident(s): {', '.join(ids)}" if ids else "the file held no incidents")
+    if store.interrupted_after_save:
+        print("kentsafe: interrupted while saving, but the import had already been saved whole", file=sys.stderr)
+    try:
+        _print(f"imported {len(ids)} incident(s): {', '.join(ids)}" if ids else "the file held no incidents")
+    except KeyboardInterrupt:  # it landed: say so, and do not report it as interrupted
+        print(f"kentsafe: imported {len(ids)} incident(s) before the interrupt", file=sys.stderr)
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    noted = None
+    if args.head:
+        parts = args.head.strip().split(":")
+        if len(parts) != 2 or not parts[0].isdigit() or not re.fullmatch(r"[0-9a-f]{64}", parts[1]):
+            raise UsageError("--head takes SEQ:HASH as verify printed it, e.g. 340:9f2c...(64 hex digits)")
+        noted = int(parts[0]), parts[1]
     store = open_store(args)
     problems = store.verify()
+    if noted and not problems:
+        missing = store.holds_head(*noted)
+        if missing:
+            problems.append(missing)
     for problem in problems:
         print(f"kentsafe: {safe_line(problem)}", file=sys.stderr)
     if problems:
@@ -263,7 +341,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return 1
     head = store.chain_head()
     _print(f"ok: {store.count()} incident(s) in {store.path}; history chain of {head['seq']} entries intact")
-    _print(f"chain head: {head['head']} (note it down to check later that nothing was rewritten)")
+    if noted:
+        _print(f"the head noted earlier ({noted[0]}:{noted[1][:12]}...) is still in the chain")
+    _print(f"chain head: {head['seq']}:{head['head']} (note it down; verify --head checks it later)")
     return 0
 
 

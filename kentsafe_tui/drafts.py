@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .dates import now_local, to_iso
-from .fileio import atomic_write, mode_for
+from .fileio import atomic_write, ensure_folder, mode_for
 from .history import diff
 
 
@@ -74,7 +74,7 @@ class Drafts:
 
     def save(self, edited: dict[str, Any], base: dict[str, Any] | None) -> None:
         """Keep the form as it is now. Raises fileio.WriteFailed if the disk refuses."""
-        self.db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ensure_folder(self.db_path.parent)  # 0700 whatever the umask, as the store makes it
         payload = {
             "saved_at": to_iso(now_local()),
             "incident_id": (base or {}).get("id") or None,

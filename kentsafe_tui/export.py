@@ -15,6 +15,7 @@ from typing import Any
 from .content import Library
 from .dates import describe, now_local, sort_key
 from .history import CHECKLIST_PREFIX
+from .text import clean, strip_controls
 from .model import (
     AGENCIES,
     ANSWERS,
@@ -265,7 +266,7 @@ def markdown_report(incident: Incident, library: Library | None = None) -> str:
             out.append(f"    - {md(change.field)}: was «{md_cell(change.before)}», now «{md_cell(change.after)}»")
     out += ["", f"History entries: {len(incident.history)}. Newest entry hash: "
                 f"{md(incident.history[-1]['hash']) if incident.history and 'hash' in incident.history[-1] else '-'}", ""]
-    return "\n".join(out)
+    return strip_controls("\n".join(out))
 
 
 # HTML --------------------------------------------------------------------------------------------------
@@ -285,10 +286,18 @@ th { background: #eee; } tr, li { page-break-inside: avoid; break-inside: avoid;
 """
 
 
+# Nothing in a report may run, load or send anything: only its own inline style is allowed.
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; form-action 'none'; base-uri 'none'"
+
+
 def _page(title: str, body: list[str]) -> str:
-    return "\n".join(["<!DOCTYPE html>", '<html lang="en-GB">', "<head>", '<meta charset="utf-8">',
-                      f"<title>{h(title)}</title>", f"<style>{PRINT_CSS}</style>", "</head>", "<body>",
-                      *body, "</body>", "</html>", ""])
+    # Control characters are removed from the whole page as a second line of defence (records are cleaned
+    # when saved): a report printed to a terminal can never act on it.
+    return strip_controls("\n".join([
+        "<!DOCTYPE html>", '<html lang="en-GB">', "<head>", '<meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        f"<title>{h(title)}</title>", f"<style>{PRINT_CSS}</style>", "</head>", "<body>",
+        *body, "</body>", "</html>", ""]))
 
 
 def _text(value: str) -> str:
@@ -385,7 +394,8 @@ class PupilEntry:
 
 
 def _same_name(a: str, b: str) -> bool:
-    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+    """The same name whatever the case, spacing, composition, or invisible characters typed into it."""
+    return " ".join(clean(a).casefold().split()) == " ".join(clean(b).casefold().split())
 
 
 def pupil_chronology(incidents: list[Incident], name: str) -> list[PupilEntry]:
@@ -410,7 +420,7 @@ def chronology_markdown(name: str, entries: list[PupilEntry]) -> str:
     out += [f"| {describe(e.concern_at)} | {md_cell(e.incident_id)} | {md_cell(e.role)} | {md_cell(e.year_group)} | "
             f"{md_cell(e.summary)} | {md_cell(e.status)} | {md_cell(e.outcome)} | {describe(e.recorded_at)} |"
             for e in entries]
-    return "\n".join(out) + "\n"
+    return strip_controls("\n".join(out) + "\n")
 
 
 def chronology_html(name: str, entries: list[PupilEntry]) -> str:

@@ -2,7 +2,14 @@
 
 Every file kentsafe writes beside the database (the database, drafts, backups) goes through `atomic_write`:
 a temporary file in the same folder, flushed and fsync'd, renamed over the old one, then the folder fsync'd.
-A process killed at any moment leaves the old file or the new one. Nothing goes to /tmp.
+A process killed at any moment leaves the old file or the new one, and a writer interrupted (ctrl-C) removes
+its temporary file. Nothing goes to /tmp.
+
+Who else can reach the files (issue 10): folders are made 0700 whatever the umask (2770 inside a folder a team
+shares through a group), a file is never written back with bits for other users, a device, FIFO or folder
+is never taken for the database (`refuse_special`), and a report the user names is written 0600 and never
+over the database or one of its own files, by any name (`output_refusal`, `write_output`).
+`folder_exposure` is what `verify` says about the folders around the database.
 """
 
 from __future__ import annotations
@@ -32,12 +39,42 @@ def temp_prefix(path: Path) -> str:
     return f".{path.name}{TEMP_MARK}"
 
 
+def _shared(folder_stat: os.stat_result) -> bool:
+    """A folder a team shares through a group: set-group-ID and group-writable (the README's set-up)."""
+    return bool(folder_stat.st_mode & stat.S_ISGID and folder_stat.st_mode & stat.S_IWGRP)
+
+
 def ensure_folder(folder: Path) -> None:
-    """Create the folder (and parents) private to this user if it does not exist."""
+    """Create the folder, and every missing parent, private to this user (0700, whatever the umask).
+
+    A folder made inside a group-shared folder is group-shared too (2770), so the rest of the team can use it,
+    as they can the database. An existing folder that is a symbolic link is refused: it could lead records
+    out of the database's folder (callers pass the database's own folder already resolved).
+    """
+    folder = Path(folder)
+    if os.path.islink(folder):
+        raise OSError(errno.ELOOP, f"{folder} is a symbolic link; kentsafe does not follow it", str(folder))
     if folder.is_dir():
         return
-    folder.mkdir(parents=True, mode=PRIVATE_FOLDER, exist_ok=True)
-    os.chmod(folder, PRIVATE_FOLDER)
+    missing = []
+    current = folder
+    while not current.exists():
+        if os.path.islink(current):  # a dangling link
+            raise OSError(errno.ELOOP, f"{current} is a broken symbolic link", str(current))
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for path in reversed(missing):
+        parent = path.parent.stat()
+        mode = 0o2770 if _shared(parent) else PRIVATE_FOLDER
+        try:
+            os.mkdir(path, mode)
+        except FileExistsError:
+            if not path.is_dir() or path.is_symlink():
+                raise
+            continue
+        os.chmod(path, mode)  # mkdir's mode is cut by the umask; chmod is not
 
 
 def mode_for(path: Path) -> tuple[int, int | None]:
@@ -45,18 +82,18 @@ def mode_for(path: Path) -> tuple[int, int | None]:
 
     An existing file keeps its own (a team may have made it group-readable on purpose). A new file is 0600,
     or 0660 in a folder shared through a group (set-group-ID and group-writable), so the team can open it.
+    Other users never get a bit: a file made readable or writable by everyone is written back without it.
     """
     try:
         existing = path.stat()
-        return stat.S_IMODE(existing.st_mode) & 0o666, existing.st_gid
+        return stat.S_IMODE(existing.st_mode) & 0o660 | 0o600, existing.st_gid
     except FileNotFoundError:
         pass
     try:
         folder = path.parent.stat()
     except FileNotFoundError:
         return PRIVATE_FILE, None
-    shared = folder.st_mode & stat.S_ISGID and folder.st_mode & stat.S_IWGRP
-    return (0o660 if shared else PRIVATE_FILE), None
+    return (0o660 if _shared(folder) else PRIVATE_FILE), None
 
 
 def describe_failure(problem: OSError, path: Path) -> str:
@@ -96,13 +133,15 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None, group: int | 
         os.close(fd)
         fd = -1
         os.replace(tmp, path)
-    except OSError as problem:
+    except BaseException as problem:  # ctrl-C too: never leave a full copy of every record behind
         if fd >= 0:
             os.close(fd)
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if not isinstance(problem, OSError):
+            raise
         raise WriteFailed(f"Could not write {path.name}: {describe_failure(problem, path)}", problem.errno) from problem
     fsync_folder(path.parent)
     return result
@@ -152,3 +191,95 @@ def exposure(path: Path) -> str | None:
             f"run chmod o-rwx '{path}'"
         )
     return None
+
+
+def refuse_special(path: Path) -> str | None:
+    """A sentence if something other than a regular file sits at `path` (a device, a FIFO, a socket or a
+    folder): kentsafe would hang on it, or replace it. None when there is a regular file or nothing."""
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as problem:
+        return f"cannot look at {path}: {problem.strerror}"
+    if stat.S_ISDIR(found.st_mode):
+        return f"{path} is a folder, not a database file"
+    if not stat.S_ISREG(found.st_mode):
+        kind = ("a FIFO" if stat.S_ISFIFO(found.st_mode) else "a device" if stat.S_ISCHR(found.st_mode)
+                or stat.S_ISBLK(found.st_mode) else "a socket" if stat.S_ISSOCK(found.st_mode) else "not a file")
+        return f"{path} is {kind}, not a regular file; kentsafe reads and writes only regular files"
+    return None
+
+
+def is_database_file(name: str, database: str) -> bool:
+    """Whether a file name in the database's folder is the database or one of its own files."""
+    return (name == database or name.startswith(database + ".lock") or name.startswith(f"{database}.schema")
+            or name.startswith(temp_prefix(Path(database))) or name.startswith(f".{database}.draft-"))
+
+
+def output_refusal(target: Path, database: Path) -> str | None:
+    """A sentence if writing a report to `target` would overwrite the database or one of its own files
+    (its lock, a draft, a backup, a temporary file), by any name: the paths are resolved and the files'
+    identities (device and inode) compared. None when `target` is safe to write."""
+    real_db = Path(os.path.realpath(database))
+    real_target = Path(os.path.realpath(target))
+    why = f"{target} is the database or one of its own files ({real_db.name}); give another file name"
+    if real_target.parent == real_db.parent and is_database_file(real_target.name, real_db.name):
+        return why
+    try:
+        found = os.stat(real_target)
+    except OSError:
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        return f"{target} is not a regular file; give a file name"
+    try:
+        names = os.listdir(real_db.parent)
+    except OSError:
+        names = [real_db.name]
+    for name in names:
+        if not is_database_file(name, real_db.name):
+            continue
+        try:
+            other = os.stat(real_db.parent / name)
+        except OSError:
+            continue
+        if (other.st_dev, other.st_ino) == (found.st_dev, found.st_ino):
+            return why
+    return None
+
+
+def write_output(target: Path, data: bytes) -> os.stat_result:
+    """A report or letter written to a file the user named: atomically, and private (0600) whatever was
+    there before. A symbolic link at `target` is replaced by the file, never written through."""
+    return atomic_write(Path(target), data, PRIVATE_FILE, None)
+
+
+def folder_exposure(path: Path) -> list[str]:
+    """Sentences for each way another user could read, swap or plant files around the database: its folder
+    writable by everyone (as /tmp is), or a folder above it that others can change."""
+    problems: list[str] = []
+    folder = Path(os.path.realpath(path)).parent
+    me = os.geteuid()
+    try:
+        own = folder.stat()
+    except OSError:
+        return problems
+    if own.st_mode & stat.S_IWOTH:
+        problems.append(f"the database's folder {folder} can be changed by every user on this machine "
+                        f"(mode {stat.S_IMODE(own.st_mode):04o}): keep the database in a private folder")
+    elif own.st_uid not in (0, me) and not _shared(own):
+        problems.append(f"the database's folder {folder} belongs to another user (uid {own.st_uid}), who can "
+                        "swap the files in it")
+    for parent in folder.parents:
+        try:
+            found = parent.stat()
+        except OSError:
+            continue
+        sticky = found.st_mode & stat.S_ISVTX
+        if found.st_mode & stat.S_IWOTH and not sticky:
+            problems.append(f"the folder {parent} above the database can be changed by every user "
+                            f"(mode {stat.S_IMODE(found.st_mode):04o}): another user could swap the folders below it")
+        elif found.st_uid not in (0, me):
+            problems.append(f"the folder {parent} above the database belongs to another user (uid {found.st_uid}), "
+                            "who could swap the folders below it")
+    return problems

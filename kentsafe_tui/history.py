@@ -4,12 +4,16 @@ A history entry is ``{seq, at, by, action, changes, prev, hash}`` (plus ``login`
 someone other than the operating-system login, and ``note`` where the action carries one). ``changes`` maps a
 field to ``[old, new]``; a single checklist item changes under ``checklist.<item id>``.
 
+The school settings (printed in every parent letter) keep their own entries in the same chain, under the
+name ``_settings``; ``updated_by`` must match the last entry's ``by`` as ``updated_at`` its ``at``.
+
 All entries in a database form one chain ordered by ``seq``: each entry's ``hash`` covers its own content, the
 incident it belongs to and the previous entry's hash. The database keeps the newest ``seq`` and ``hash``.
 Replaying a record's entries from nothing must give the record as stored. Together these catch an entry
 edited, inserted or removed, a record deleted, and a field changed without an entry. They do not stop
 someone who can write the file from rewriting the whole chain: `kentsafe verify` prints the chain head so it
-can be noted somewhere else (for example in governors' minutes) and compared later.
+can be noted somewhere else (for example in governors' minutes), and `verify --head SEQ:HASH` proves later
+that the noted entry is still in the chain, which a rebuilt chain cannot fake.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ GENESIS = "0" * 64
 # Fields that are bookkeeping, not content: derived from the history itself, so they are not replayed.
 DERIVED = ("history", "rev", "updated_at", "updated_by")
 CHECKLIST_PREFIX = "checklist."
+SETTINGS_ID = "_settings"  # the school settings' entries are chained under this name
 
 
 def canonical(value: Any) -> bytes:
@@ -122,6 +127,8 @@ def verify_chain(records: list[dict[str, Any]], head: dict[str, Any]) -> list[st
             problems.append(f"{incident_id}: its history cannot be replayed ({problem})")
         else:
             stored = content_of(record)
+            if incident_id == SETTINGS_ID:
+                stored.pop("id", None)
             for key in sorted(set(stored) | set(replayed)):
                 if stored.get(key) != replayed.get(key):
                     problems.append(f"{incident_id}: field '{key}' differs from what its history records")
@@ -129,6 +136,8 @@ def verify_chain(records: list[dict[str, Any]], head: dict[str, Any]) -> list[st
             problems.append(f"{incident_id}: revision {record.get('rev')} does not match {len(history)} entries")
         if record.get("updated_at") != history[-1].get("at"):
             problems.append(f"{incident_id}: updated_at does not match its last history entry")
+        if record.get("updated_by") != history[-1].get("by"):
+            problems.append(f"{incident_id}: updated_by does not match its last history entry")
     entries.sort(key=lambda e: e[0])
     expected_prev = GENESIS
     expected_seq = 1

@@ -12,7 +12,7 @@ from .content import PLACEHOLDER, Document, Library
 from .dates import from_iso
 from .export import _MD_ALWAYS, md
 from .model import Incident
-from .text import safe_line
+from .text import safe_line, strip_controls
 
 SETTING_KEYS = ("school_name", "dsl_name", "dsl_phone", "dsl_email", "headteacher_name")
 
@@ -30,8 +30,11 @@ def fill(template: Document, incident: Incident | None, settings: dict[str, str]
     values = {key: safe_line(settings.get(key, "")).strip() for key in SETTING_KEYS}
     values["today"] = long_date(now)
     if incident is not None:
-        values["concern_date"] = long_date(from_iso(incident.concern_at).astimezone())
-        values["incident_id"] = incident.id
+        try:
+            values["concern_date"] = long_date(from_iso(incident.concern_at).astimezone())
+        except (ValueError, TypeError, OverflowError):  # a damaged record never stops a letter
+            values["concern_date"] = safe_line(str(incident.concern_at))
+        values["incident_id"] = safe_line(incident.id)
     missing: list[str] = []
 
     def replace(match) -> str:
@@ -57,7 +60,7 @@ def fill(template: Document, incident: Incident | None, settings: dict[str, str]
     filled = reflow(PLACEHOLDER.sub(replace, text))
     if plain:  # Markdown's two-space line breaks mean nothing in plain text
         filled = "\n".join(line.rstrip() for line in filled.splitlines())
-    return filled.strip() + "\n", missing
+    return strip_controls(filled.strip()) + "\n", missing
 
 
 def to_plain(markdown: str) -> str:

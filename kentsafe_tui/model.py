@@ -1,8 +1,13 @@
 """The safeguarding record: an incident, the pupils it names, referrals, decisions and its checklist.
 
 Plain Python. Validation speaks a DSL's language, names the field at fault, and never shortens or
-silently changes what was written: text that is too long is refused, not cut. Control characters are
-removed, because they can hide text or take over a terminal, and nothing a person types needs them.
+silently changes what was written: text that is too long is refused, not cut. Control and format characters
+are removed and text is composed (NFC), because they can hide text, break searching or take over a terminal,
+and nothing a person types needs them; text with nothing visible counts as empty.
+
+Every string has a limit and the imagery rule (keys of mappings too), and every date is ISO 8601 with its
+offset in MIN_YEAR..MAX_YEAR (issue 10: a year-1 date overflowed in some time zones and broke the whole
+database). Measured on 5,000 records, `verify` takes 2.15 s with these checks against 1.72 s without.
 """
 
 from __future__ import annotations
@@ -12,8 +17,8 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from .dates import DateError, from_iso, now_local, parse_date
-from .text import strip_controls
+from .dates import DateError, check_iso, now_local, parse_date
+from .text import clean, visible
 
 CATEGORIES = {
     "harmful_content": "Harmful video or images circulating",
@@ -91,7 +96,18 @@ LIMITS = {
     "reason": 5_000,
     "sent_to": 200,
     "text": 300,
+    # Every other string has a limit too, so no field can carry a picture or a megabyte of text.
+    "by": 100,
+    "created_by": 100,
+    "updated_by": 100,
+    "id": 100,
+    "source": 200,
+    "question": 100,  # a referral-check question id (the key)
+    "moment": 40,  # any date or time
 }
+DEFAULT_LIMIT = 20_000  # the longest field (details); nothing anywhere is longer
+MOMENTS = {"concern_at", "created_at", "updated_at", "at"}
+DAYS = {"date_of_birth", "sent_at", "acknowledged_at"}
 FUTURE_GRACE = timedelta(minutes=10)
 
 _DATA_URI = re.compile(r"data:(image|video)/", re.I)
@@ -100,6 +116,8 @@ _LONG_RUN = re.compile(r"[A-Za-z0-9+/=]{1000,}")
 
 def looks_like_imagery(text: str) -> bool:
     """A data URI, or a long base64 run (mixed case and digits, as encoded pictures are)."""
+    if len(text) < 1000:  # too short for an encoded picture: only a data URI can be one
+        return ":" in text and _DATA_URI.search(text) is not None
     if _DATA_URI.search(text):
         return True
     return any(
@@ -117,8 +135,8 @@ class ValidationError(ValueError):
 
 
 def clean_text(value: str) -> str:
-    """Line endings made plain, control characters removed. Nothing else changes."""
-    return strip_controls(value)
+    """Line endings made plain, control and format characters removed, composed (NFC). Nothing else changes."""
+    return clean(value)
 
 
 def _label_list(vocabulary: dict[str, str]) -> str:
@@ -284,7 +302,7 @@ def clean_incident(incident: Incident) -> Incident:
         if isinstance(value, list):
             return [scrub(v) for v in value]
         if isinstance(value, dict):
-            return {k: scrub(v) for k, v in value.items()}
+            return {scrub(k): scrub(v) for k, v in value.items()}
         return value
 
     history = data.pop("history")
@@ -309,14 +327,49 @@ def _check_choice(errors: dict[str, str], where: str, value: str, vocabulary: di
         errors[where] = f"'{value}' is not one of: {_label_list(vocabulary)}"
 
 
-def _check_moment(errors: dict[str, str], where: str, value: str, now: datetime, label: str) -> None:
+def _check_moment(errors: dict[str, str], where: str, value: str, now: datetime | None, label: str) -> None:
+    """An instant as kentsafe stores it: ISO 8601 with its offset, in a year kentsafe accepts; not in the
+    future when `now` is given."""
     try:
-        moment = from_iso(value)
-    except (ValueError, TypeError):
-        errors[where] = f"{label} '{value}' is not a date and time (ISO 8601, e.g. 2026-11-28T14:30:00+00:00)"
+        moment = check_iso(value)
+    except (ValueError, TypeError) as problem:
+        reason = str(problem) if str(problem).startswith("the year") else "is not a date and time with its offset"
+        errors[where] = f"{label} '{str(value)[:40]}': {reason} (ISO 8601, e.g. 2026-11-28T14:30:00+00:00)"
         return
-    if moment > now + FUTURE_GRACE:
+    if now is not None and moment > now + FUTURE_GRACE:
         errors[where] = f"{label} is in the future"
+
+
+def check_every_string(errors: dict[str, str], data: dict[str, Any]) -> None:
+    """Limits and the imagery rule for every string of a record or history entry, keys included.
+
+    Strings of 20 characters or fewer are shorter than any limit and than any picture or data URI, so they
+    are passed over without building their names: this runs on every string of every record in `verify`.
+    """
+
+    def check(where: str, leaf: str, text: str, is_key: bool) -> None:
+        if where in errors:
+            return
+        limit = LIMITS["moment"] if leaf in MOMENTS or leaf in DAYS else LIMITS.get(leaf, DEFAULT_LIMIT)
+        _check_text(errors, where, text, limit, "The question" if is_key else "The text")
+
+    def visit(value: Any, where: str, leaf: str) -> None:
+        if isinstance(value, str):
+            if len(value) > 20:
+                check(where, leaf, value, False)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, (list, dict)) or isinstance(item, str) and len(item) > 20:
+                    visit(item, f"{where}[{index}]", leaf)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and len(key) > 20:
+                    check(f"{where}.{key[:40]}", "question", key, True)
+                if isinstance(item, (list, dict)) or isinstance(item, str) and len(item) > 20:
+                    visit(item, f"{where}.{key}", key if isinstance(key, str) else leaf)
+
+    for name, value in data.items():
+        visit(value, name, name)
 
 
 def _check_day(errors: dict[str, str], where: str, value: str, now: datetime, label: str) -> None:
@@ -334,7 +387,7 @@ def validate(incident: Incident, now: datetime | None = None) -> None:
     now = now or now_local()
     errors: dict[str, str] = {}
     summary = incident.summary
-    if not summary.strip():
+    if not visible(summary):
         errors["summary"] = "A summary is needed: one line saying what the concern is"
     elif "\n" in summary:
         errors["summary"] = "The summary is one line: put the rest in Details"
@@ -361,7 +414,7 @@ def validate(incident: Incident, now: datetime | None = None) -> None:
         errors["outcome"] = "Write the outcome before closing"
     for i, pupil in enumerate(incident.pupils):
         where = f"pupils[{i}]"
-        if not pupil.name.strip():
+        if not visible(pupil.name):
             errors[f"{where}.name"] = "Give the pupil's name (or remove the row)"
         _check_text(errors, f"{where}.name", pupil.name, LIMITS["name"], "The name")
         _check_text(errors, f"{where}.year_group", pupil.year_group, LIMITS["year_group"], "The year group")
@@ -377,12 +430,14 @@ def validate(incident: Incident, now: datetime | None = None) -> None:
         _check_text(errors, f"{where}.note", referral.note, LIMITS["note"], "The note")
     for i, decision in enumerate(incident.decisions):
         where = f"decisions[{i}]"
-        if not decision.decision.strip():
+        if not visible(decision.decision):
             errors[f"{where}.decision"] = "Say what was decided"
-        if not decision.reason.strip():
+        if not visible(decision.reason):
             errors[f"{where}.reason"] = "Every decision needs its reason"
         _check_text(errors, f"{where}.decision", decision.decision, LIMITS["decision"], "The decision")
         _check_text(errors, f"{where}.reason", decision.reason, LIMITS["reason"], "The reason")
+        if decision.at:
+            _check_moment(errors, f"{where}.at", decision.at, None, "When it was decided")
     for i, transfer in enumerate(incident.transfers):
         where = f"transfers[{i}]"
         if not transfer.sent_to.strip():
@@ -403,8 +458,27 @@ def validate(incident: Incident, now: datetime | None = None) -> None:
         _check_text(errors, f"{where}.note", item.note, LIMITS["note"], "The note")
         if item.state == "not_applicable" and not item.note.strip():
             errors[f"{where}.note"] = "Say why this item does not apply"
+        if item.at:
+            _check_moment(errors, f"{where}.at", item.at, None, "When it was done")
+    for name, label in (("created_at", "When it was recorded"), ("updated_at", "When it was last changed")):
+        if getattr(incident, name):
+            _check_moment(errors, name, getattr(incident, name), None, label)
+    check_every_string(errors, _view(incident))
     if errors:
         raise ValidationError(errors)
+
+
+def _view(incident: Incident) -> dict[str, Any]:
+    """The record's fields as plain values without copying them (asdict deep-copies): for reading only."""
+    view: dict[str, Any] = {}
+    for name, value in vars(incident).items():
+        if name == "history":
+            continue
+        if name in NESTED:
+            view[name] = [vars(item) for item in value]
+        else:
+            view[name] = value
+    return view
 
 
 def check_transition(old: str, new: str) -> str | None:
@@ -412,3 +486,40 @@ def check_transition(old: str, new: str) -> str | None:
     if old == new or new in TRANSITIONS.get(old, set()):
         return None
     return f"A {STATUSES.get(old, old).lower()} record can't move to {STATUSES.get(new, new).lower()}"
+
+
+HISTORY_LIMITS = {"by": 100, "login": 100, "action": 40, "note": 1_000}
+
+
+def _finite(value: Any) -> bool:
+    """Whether a JSON value holds only finite numbers (NaN and Infinity are not JSON)."""
+    if isinstance(value, float):
+        return value == value and value not in (float("inf"), float("-inf"))
+    if isinstance(value, list):
+        return all(_finite(item) for item in value)
+    if isinstance(value, dict):
+        return all(_finite(item) for item in value.values())
+    return True
+
+
+def check_history_entry(entry: dict[str, Any], where: str, deep: bool = True) -> dict[str, str]:
+    """Problems with one history entry carried in by an import: its time, its text, its numbers.
+
+    `deep=False` (for `verify`) leaves out the values inside `changes`: they were checked when written, and
+    the hash chain shows any later edit."""
+    errors: dict[str, str] = {}
+    _check_moment(errors, f"{where}.at", entry.get("at", ""), None, "When it happened")
+    for key, limit in HISTORY_LIMITS.items():
+        if key in entry:
+            _check_text(errors, f"{where}.{key}", entry[key], limit, "The text")
+    changes = entry.get("changes", {})
+    for key, pair in changes.items():
+        if not (isinstance(pair, list) and len(pair) == 2):
+            errors[f"{where}.changes.{key[:40]}"] = "must be [before, after]"
+    if not deep:
+        return errors
+    if not _finite(changes):
+        errors[f"{where}.changes"] = "holds NaN or Infinity, which are not numbers JSON can hold"
+    body = {key: value for key, value in entry.items() if key != "at"}
+    check_every_string(errors, {where: body})
+    return errors

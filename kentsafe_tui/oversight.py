@@ -79,8 +79,12 @@ def compute(
     for incident in incidents:
         statuses[incident.status] += 1
         categories[incident.category] += 1
-        concern = from_iso(incident.concern_at)
-        months[concern.astimezone().strftime("%Y-%m")] += 1
+        try:  # a record damaged by hand never stops the counts: it is counted under "unknown"
+            concern = from_iso(incident.concern_at)
+            months[concern.astimezone().strftime("%Y-%m")] += 1
+        except (ValueError, TypeError, OverflowError):
+            concern = now
+            months["unknown"] += 1
         if not incident.is_closed:
             age = (now - concern).days
             if age > open_days:
@@ -101,7 +105,10 @@ def compute(
             )
         for transfer in incident.transfers:
             if transfer.sent_at and not transfer.acknowledged_at:
-                waited = school_days_between(parse_date(transfer.sent_at, now), today)
+                try:
+                    waited = school_days_between(parse_date(transfer.sent_at, now), today)
+                except ValueError:
+                    continue
                 if waited > TRANSFER_SCHOOL_DAYS:
                     result.unacknowledged_transfers.append(
                         {"id": incident.id, "sent_to": transfer.sent_to, "sent_at": transfer.sent_at,
@@ -109,7 +116,10 @@ def compute(
                     )
         for pupil in incident.pupils:
             if pupil.date_of_birth:
-                review = add_years(parse_date(pupil.date_of_birth, now), RETENTION_YEARS)
+                try:
+                    review = add_years(parse_date(pupil.date_of_birth, now), RETENTION_YEARS)
+                except ValueError:
+                    continue
                 result.retention.append(
                     {"id": incident.id, "pupil": pupil.name, "review_on": review.isoformat(), "due": review <= today}
                 )

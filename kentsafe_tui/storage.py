@@ -83,7 +83,11 @@ def schema_of(data: dict[str, Any]) -> int:
 
 
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON number")
 
 
 def _head(token: str) -> bytes:
@@ -252,7 +256,7 @@ class AtomicJSONStorage(Storage):
         if not raw.strip():
             return {}
         try:
-            data = json.loads(raw)
+            data = json.loads(raw, parse_constant=_not_json)  # NaN and Infinity are not JSON: refused
         except UnicodeDecodeError:
             raise CorruptDatabase(f"{self.path} is not a kentsafe database (not UTF-8 text); it has not been touched") from None
         except json.JSONDecodeError as problem:
@@ -260,6 +264,9 @@ class AtomicJSONStorage(Storage):
                 f"{self.path} is damaged: not valid JSON (line {problem.lineno}, column {problem.colno}: "
                 f"{problem.msg}); it has not been touched. Restore it from a backup"
             ) from None
+        except (ValueError, RecursionError) as problem:
+            raise CorruptDatabase(f"{self.path} is damaged: {str(problem)[:100]}; it has not been touched. "
+                                  "Restore it from a backup") from None
         if not isinstance(data, dict) or not all(isinstance(table, dict) for table in data.values()):
             raise CorruptDatabase(f"{self.path} is not a TinyDB database; it has not been touched")
         try:

@@ -28,10 +28,11 @@ Nothing is ever deleted. Closing a record keeps it; an amendment adds to the his
 from __future__ import annotations
 
 import copy
-import getpass
 import os
 import re
+import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,9 +45,10 @@ from tinydb.table import Document
 
 from . import history
 from .dates import DateError, describe, now_local, parse_date, sort_key, to_iso
-from .fileio import WriteFailed, ensure_folder, exposure, mode_for, remove_stale_temps
+from .fileio import WriteFailed, ensure_folder, exposure, folder_exposure, mode_for, refuse_special, remove_stale_temps
 from .model import (
     NESTED,
+    check_history_entry,
     ChecklistItem,
     Incident,
     ValidationError,
@@ -55,6 +57,7 @@ from .model import (
     clean_text,
     validate,
 )
+from .text import clean, clean_deep
 from .storage import (
     META_ID,
     META_TABLE,
@@ -130,11 +133,43 @@ class ConflictError(StoreError):
         )
 
 
-def login_name() -> str:
+@contextmanager
+def _interrupts_deferred() -> Iterator[list[int]]:
+    """Hold back ctrl-C (SIGINT) while a save is written, so it either lands whole and is reported as landed,
+    or is not made. Only the main thread can handle signals; elsewhere this does nothing."""
+    caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return f"uid {os.getuid()}"
+        previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    except (ValueError, OSError):
+        yield caught
+        return
+    try:
+        yield caught
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _file_stamp(path: Path) -> tuple[int, int, int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns
+
+
+def login_name() -> str:
+    """Who is acting, as the operating system knows them: the name of this process's user id. Not $LOGNAME
+    or $USER, which anyone can set to anyone."""
+    try:
+        import pwd
+
+        name = clean(pwd.getpwuid(os.getuid()).pw_name).strip()
+    except (ImportError, KeyError, OSError):
+        name = ""
+    return name[:100] or f"uid {os.getuid()}"
 
 
 @dataclass(frozen=True)
@@ -231,13 +266,20 @@ class Store:
     ):
         """`read_now=False` only glances at the file's head; the first use reads it (the app does that in the
         background, after its first frame, so a large database does not delay the screen)."""
-        self.path = Path(path).expanduser().absolute()
+        # Resolved once: the lock, drafts and temporary files all sit beside the real file, and a save replaces
+        # the real file, never a symbolic link to it (which would split it from the shared database).
+        self.path = Path(os.path.realpath(Path(path).expanduser()))
+        special = refuse_special(self.path)
+        if special:
+            raise StoreError(special)
         login = login_name()
         self.user = clean_text(user or login).strip()[:100] or login
         self.login = login if login != self.user else None
         self._checklist_for = checklist_for or (lambda category, scope, refer: [])
         self._clock = clock
         self._lock_timeout = lock_timeout
+        self.on_wait: Callable[[float], None] | None = None  # told how long a save has waited for the lock
+        self.interrupted_after_save = False  # ctrl-C came while a save was being written; the save landed
         self._mutex = threading.RLock()
         self._swept = False
         self._summaries: dict[str, Summary] = {}
@@ -329,16 +371,8 @@ class Store:
             except OSError as problem:
                 raise SaveFailed(f"could not create the folder {self.path.parent}: {problem.strerror}") from None
             mode = self._lock_mode()
-            lock = filelock.FileLock(str(self.path) + ".lock", timeout=self._lock_timeout, mode=mode)
-            try:
-                lock.acquire()
-            except filelock.Timeout:
-                raise StoreBusy(
-                    f"the database is busy: another kentsafe has held its lock for {self._lock_timeout:.0f} s; "
-                    "try again in a moment (nothing was lost)"
-                ) from None
-            except OSError as problem:
-                raise SaveFailed(f"could not lock {self.path}: {problem.strerror}") from None
+            lock = filelock.FileLock(str(self.path) + ".lock", mode=mode)
+            self._wait_for(lock, filelock.Timeout)
             try:
                 if not self._swept:
                     remove_stale_temps(self.path)
@@ -347,7 +381,11 @@ class Store:
                 try:
                     data = self._storage.read()
                     yield data
-                    self._storage.commit()
+                    with _interrupts_deferred() as caught:
+                        self._storage.commit()
+                        lock.release()
+                    if caught:  # ctrl-C came while the file was being replaced: the change landed all the same
+                        self.interrupted_after_save = True
                 except WriteFailed as problem:
                     raise SaveFailed(
                         f"{problem}. Nothing was lost: the file still holds the last good save and your change is "
@@ -359,6 +397,37 @@ class Store:
             finally:
                 lock.release()
                 self._summary_generation = -1
+
+    def _wait_for(self, lock: Any, timeout_error: type[Exception]) -> None:
+        """Take the lock, waiting as long as the queue ahead of us is moving.
+
+        Several DSLs saving at once queue on the lock, and with a large file each save takes seconds: a fixed
+        timeout refused saves that were only queueing. The wait gives up only when nobody has saved for
+        `lock_timeout` seconds while the lock stayed taken (a stopped or stuck kentsafe), and says so.
+        `on_wait(seconds)`, if set, is called about four times a second while waiting.
+        """
+        started = last_progress = time.monotonic()
+        seen = _file_stamp(self.path)
+        while True:
+            try:
+                lock.acquire(timeout=0.25)
+                return
+            except timeout_error:
+                pass
+            except OSError as problem:
+                raise SaveFailed(f"could not lock {self.path}: {problem.strerror}") from None
+            now = time.monotonic()
+            stamp = _file_stamp(self.path)
+            if stamp != seen:  # someone ahead of us saved: the queue is moving
+                seen, last_progress = stamp, now
+            if now - last_progress >= self._lock_timeout:
+                queued = f" (after waiting {now - started:.0f} s in the queue)" if now - started > now - last_progress + 1 else ""
+                raise StoreBusy(
+                    f"the database is busy: another kentsafe has held its lock for {now - last_progress:.0f} s "
+                    f"without saving{queued}; is one stopped or stuck? Try again in a moment (nothing was lost)"
+                )
+            if self.on_wait is not None:
+                self.on_wait(now - started)
 
     def _lock_mode(self) -> int:
         return mode_for(self.path)[0]  # the lock file is as private as the database it guards
@@ -537,11 +606,27 @@ class Store:
             raise ValidationError({key: "a setting is one line of at most 200 characters"})
         if key == "open_days_warning" and value and not (value.isdigit() and 0 < int(value) <= 3650):
             raise ValidationError({key: "give a number of days, for example 14"})
+        at = to_iso(self._clock())
         with self._transaction() as data:
+            # The settings go on every parent letter, so their changes are chained like a record's: an edit
+            # made outside kentsafe shows in `verify`. Settings saved before they were chained are sealed, as
+            # they are, by their next change.
             current = dict(data.get(SETTINGS_TABLE, {}).get("1", {}))
-            current.update({key: value, "updated_at": to_iso(self._clock()), "updated_by": self.user})
-            self._settings.upsert(Document(current, doc_id=1))
-            self._meta.upsert(Document(self._meta_doc(data), doc_id=int(META_ID)))
+            past = current.get("history") if isinstance(current.get("history"), list) else []
+            content = {name: text for name, text in current.items() if name in SETTINGS}
+            before = history.replay(past) if past else {}
+            delta = history.diff(before, {**content, key: value})
+            if not delta:
+                return
+            meta = self._meta_doc(data)
+            seq = meta["chain"]["seq"] + 1
+            sealed = history.seal(self._entry("settings", delta, at), history.SETTINGS_ID, seq, meta["chain"]["head"])
+            meta["chain"] = {"seq": seq, "head": sealed["hash"]}
+            chained = [*past, sealed]
+            doc = {**content, key: value, "updated_at": at, "updated_by": self.user, "history": chained,
+                   "rev": len(chained)}
+            self._settings.upsert(Document(doc, doc_id=1))
+            self._meta.upsert(Document(meta, doc_id=int(META_ID)))
 
     # Import ---------------------------------------------------------------------------------------------
     def import_records(self, records: Any, source: str = "a file", allow_duplicates: bool = False) -> list[str]:
@@ -549,6 +634,7 @@ class Store:
         incidents, all or none. A record that matches one already here (same summary, concern time and
         creation) is refused unless `allow_duplicates`: importing a file twice is a mistake nothing can undo,
         because nothing is ever deleted. Returns the new ids."""
+        source = clean(str(source)).replace("\n", " ")[:200]
         if isinstance(records, dict):
             records = [records]
         if not isinstance(records, list):
@@ -607,7 +693,7 @@ class Store:
         if not isinstance(data, dict):
             raise ValidationError({"record": "must be a set of fields (a JSON object)"})
         data = dict(data)
-        original_id = str(data.pop("id", "") or "")
+        original_id = clean(str(data.pop("id", "") or "")).replace("\n", " ")[:100]
         carried_raw = data.pop("history", None) or []
         for derived in ("rev", "updated_at", "updated_by"):
             data.pop(derived, None)
@@ -627,13 +713,19 @@ class Store:
             raise ValidationError(errors)
         if "checklist" not in data:
             prepared.checklist = self.checklist_for(prepared.category, prepared.scope, prepared.refer_now())
+        if not isinstance(carried_raw, list):
+            raise ValidationError({"history": "must be a list of entries"})
         carried = []
         for position, entry in enumerate(carried_raw):
             if not (isinstance(entry, dict) and isinstance(entry.get("changes", {}), dict)
-                    and all(isinstance(entry.get(key, ""), str) for key in ("at", "by", "action"))):
+                    and all(isinstance(entry.get(key, ""), str) for key in ("at", "by", "action", "login", "note"))):
                 raise ValidationError({f"history[{position}]": "must have at, by, action and changes"})
             kept = {key: entry[key] for key in ("at", "by", "action", "changes", "login", "note") if key in entry}
             kept.setdefault("changes", {})
+            kept = clean_deep(kept)  # keys of changes too: nothing carried in can reach a terminal
+            errors = check_history_entry(kept, f"history[{position}]")
+            if errors:
+                raise ValidationError(errors)
             carried.append(kept)
         try:
             history.replay(carried)
@@ -649,9 +741,13 @@ class Store:
             return [f"there is no database at {self.path} (nothing has been saved there; is the path right?)"]
         if self.path.stat().st_size == 0:
             return [f"{self.path} is empty: kentsafe never writes an empty file (truncated, or made by hand?)"]
+        special = refuse_special(self.path)
+        if special:
+            return [special]
         leak = exposure(self.path)
         if leak:
             problems.append(leak)
+        problems += folder_exposure(self.path)
         data = self._data()
         if META_TABLE not in data:
             problems.append(f"{self.path} was not written by kentsafe (it has no kentsafe header)")
@@ -677,8 +773,31 @@ class Store:
                 validate(Incident.from_dict(record), self._clock())
             except ValidationError as problem:
                 problems += [f"{incident_id}: {field}: {message}" for field, message in problem.errors.items()]
-        problems += history.verify_chain(records, meta.get("chain", {"seq": 0, "head": history.GENESIS}))
+            for position, entry in enumerate(record.get("history") or []):
+                if isinstance(entry, dict):
+                    errors = check_history_entry(entry, f"history[{position}]", deep=False)
+                    problems += [f"{incident_id}: {field}: {message}" for field, message in errors.items()]
+        settings = data.get(SETTINGS_TABLE, {}).get("1")
+        chained = list(records)
+        if isinstance(settings, dict) and "history" in settings:
+            chained.append({**settings, "id": history.SETTINGS_ID})
+        problems += history.verify_chain(chained, meta.get("chain", {"seq": 0, "head": history.GENESIS}))
         return problems
+
+    def holds_head(self, seq: int, digest: str) -> str | None:
+        """None if history entry `seq` with hash `digest` (a head noted earlier) is still in the chain, else
+        what is wrong. With `verify` finding the chain intact, this proves that nothing up to that entry was
+        rewritten since it was noted."""
+        data = self._data()
+        docs = list(data.get(INCIDENTS, {}).values()) + list(data.get(SETTINGS_TABLE, {}).values())
+        for doc in docs:
+            for entry in doc.get("history") or [] if isinstance(doc, dict) else []:
+                if isinstance(entry, dict) and entry.get("seq") == seq:
+                    if entry.get("hash") == digest:
+                        return None
+                    return (f"history entry {seq} is not the one noted earlier ({digest[:12]}...): "
+                            "the history was rewritten since it was noted")
+        return f"there is no history entry {seq}: the history was rewritten (or the head was noted elsewhere)"
 
     def chain_head(self) -> dict[str, Any]:
         return dict(self.meta().get("chain", {"seq": 0, "head": history.GENESIS}))
@@ -693,6 +812,16 @@ class Store:
 
     def _migrate_0(self, data: dict[str, Any]) -> dict[str, Any]:
         """Schema 0: a plain TinyDB file of incident documents with no history chain."""
+        sealed_before = [doc_id for doc_id, doc in data.get(INCIDENTS, {}).items()
+                         if isinstance(doc, dict) and isinstance(doc.get("history"), list)
+                         and any(isinstance(entry, dict) and "hash" in entry for entry in doc["history"])]
+        if sealed_before:
+            # Schema 0 never had a chain. Records that carry one come from a kentsafe file whose header was
+            # removed: migrating would replace their history and launder whatever was edited.
+            raise CorruptDatabase(
+                f"{self.path} is damaged: its kentsafe header (_meta) is missing but its records carry a "
+                f"sealed history ({len(sealed_before)} record(s)); it has not been touched. Restore it from a backup"
+            )
         at = to_iso(self._clock())
         meta = self._meta_doc({})
         migrated: dict[str, Any] = {INCIDENTS: {}}

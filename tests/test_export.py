@@ -217,7 +217,7 @@ def test_html_is_one_self_contained_printable_file(worked, hostile):
         assert "<style>" in page and page.rstrip().endswith("</html>")
         assert "src=" not in page and "<link" not in page and "@import" not in page and "url(" not in page
         tags = re.findall(r"<[^>]*>", page)
-        assert tags and not [tag for tag in tags if "http" in tag.lower()]
+        assert tags and not [tag for tag in tags if "http" in tag.lower().replace("http-equiv", "")]
     assert "http://x" in html_report(hostile)  # typed text keeps its words, as text
 
 
