@@ -1,0 +1,195 @@
+"""What makes the store fast at a large school's size, checked for meaning (never for time): the parser's
+refusals and byte-identical files, the garbage collector's state, and caches that follow every change."""
+
+import gc
+import json
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kentsafe_tui import history
+from kentsafe_tui.model import Incident, Pupil
+from kentsafe_tui.storage import parse
+from kentsafe_tui.store import CorruptDatabase, Store
+
+from .conftest import make_incident
+
+
+def reopen(store: Store, user: str = "Bob DSL") -> Store:
+    return Store(store.path, user=user, checklist_for=store._checklist_for, clock=store._clock)
+
+
+def as_json(data) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@pytest.mark.parametrize("value, problem", [
+    (b'{"incidents":{"1":{"rev":NaN}}}', "not valid JSON"),
+    (b'{"incidents":{"1":{"rev":Infinity}}}', "not valid JSON"),
+    (b'{"incidents":{"1":{"rev":-Infinity}}}', "not valid JSON"),
+    (b'{"incidents":{"1":{"summary":"\\ud800"}}}', "not valid JSON"),  # a lone surrogate: cannot be written back
+    (b'{"incidents":{"1":{"summary":"\xed\xa0\x80"}}}', "not UTF-8"),
+    (b'{"incidents":{"1":{"summary":"\xff"}}}', "not UTF-8"),
+    (b'{"incidents":{"1":{"summary":"a\nb"}}}', "not valid JSON"),
+    (b'{"incidents":{"1":{}}} trailing', "not valid JSON"),
+    (b'{"incidents":[1, 2]}', "not a TinyDB database"),
+    (b'{"incidents":{"1":{"summary":"cut off', "not valid JSON"),
+])
+def test_nan_infinity_and_invalid_text_are_refused_as_damage_in_one_line(db_path, library, value, problem):
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    db_path.write_bytes(value)
+    with pytest.raises(CorruptDatabase) as raised:
+        Store(db_path, user="Alice DSL", checklist_for=library.checklist_for)
+    assert problem in str(raised.value) and "\n" not in str(raised.value)
+    assert db_path.read_bytes() == value  # not touched
+
+
+def test_a_damaged_file_still_says_where(db_path, library):
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    db_path.write_bytes(b'{"incidents":{\n"1":{"summary":"x",}}}')
+    with pytest.raises(CorruptDatabase, match=r"line 2, column"):
+        Store(db_path, user="Alice DSL", checklist_for=library.checklist_for)
+
+
+def test_a_byte_order_mark_is_read_as_json_read_it(db_path, library):
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    db_path.write_bytes(b"\xef\xbb\xbf{}")
+    assert Store(db_path, user="Alice DSL", checklist_for=library.checklist_for).count() == 0
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(st.characters(blacklist_categories=["Cs"])),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.text(max_size=4), st.dictionaries(st.integers(1, 50).map(str), json_values, max_size=4),
+                       max_size=3))
+def test_the_parser_reads_what_json_reads(tables):
+    raw = as_json(tables)
+    data, fragments = parse(raw)
+    assert data == json.loads(raw)
+    assert gc.isenabled()
+
+
+def test_files_stay_byte_identical_to_json_dumps_through_reads_and_saves(store, library, clock):
+    first = store.create(make_incident(pupils=[Pupil(name="Zoë Ørsted – “quoted” \\ back", role="harmed")]))
+    for n in range(3):
+        store.create(make_incident(summary=f"Another one {n} \u2028 \U0001F600"))
+    assert store.path.read_bytes() == as_json(json.loads(store.path.read_bytes()))
+    other = reopen(store)  # a new process: its first save reuses the bytes it read
+    edited = Incident.from_dict(first.to_dict())
+    edited.details = "Changed by Bob"
+    other.save(edited, first)
+    assert store.path.read_bytes() == as_json(json.loads(store.path.read_bytes()))
+    store.import_records([{"summary": "Imported"}])
+    raw = store.path.read_bytes()
+    assert raw == as_json(json.loads(raw))
+    assert reopen(store).verify() == []
+
+
+def test_an_edit_made_outside_kentsafe_is_kept_not_overwritten_with_old_bytes(store):
+    saved = store.create(make_incident())
+    store.create(make_incident(summary="Second"))
+    data = json.loads(store.path.read_bytes())
+    data["incidents"]["1"]["details"] = "edited by hand"  # rev unchanged: only the bytes tell
+    store.path.write_bytes(as_json(data))
+    other = reopen(store)
+    other.get(saved.id)
+    edited = other.get("2026-0002")
+    changed = Incident.from_dict(edited.to_dict())
+    changed.details = "Second, changed"
+    other.save(changed, edited)
+    assert json.loads(store.path.read_bytes())["incidents"]["1"]["details"] == "edited by hand"
+
+
+def containers(value) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(containers(item) for item in value.values())
+    if isinstance(value, list):
+        return 1 + sum(containers(item) for item in value)
+    return 0
+
+
+def test_reading_pauses_the_collector_only_while_parsing_and_a_reread_frees_the_old_records(store):
+    for n in range(40):
+        store.create(make_incident(summary=f"Record {n}"))
+    reopen(store).count()
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    one_copy = containers(store._storage.read())
+    for n in range(5):  # another DSL saves, and we read the file again each time
+        other = reopen(store)
+        other.create(make_incident(summary=f"Their record {n}"))
+        store.count()
+    assert gc.isenabled()
+    # The old data was frozen and then replaced: reference counting freed it, so the frozen set did not grow
+    # by five copies of the records (only by what else was alive at each read).
+    assert gc.get_freeze_count() - frozen < one_copy
+
+
+def test_one_record_is_found_without_building_every_summary(store):
+    for word in ("alpha", "bravo", "charlie", "delta", "echo"):
+        store.create(make_incident(summary=f"Record {word}"))
+    fresh = reopen(store)
+    assert fresh.get("2026-0003").summary == "Record charlie"
+    assert not fresh.loaded  # only the id index was built
+    rows = fresh.summaries()
+    assert fresh.loaded and not any(row.has_text for row in rows)  # no search yet: no search text
+    assert [row.id for row in fresh.summaries(search="record char")] == ["2026-0003"]
+
+
+def rows_of(store: Store) -> list[tuple]:
+    return [(row.id, row.rev, row.status, row.summary, row.done, row.total, row.order, row.text)
+            for row in store.summaries()]
+
+
+def test_summaries_kept_up_to_date_by_saves_match_a_fresh_read(store, clock):
+    rng = random.Random(7)
+    store.summaries(search="x")  # summaries and search text made before the changes
+    saved = []
+    for n in range(12):
+        clock.now = clock.now.replace(minute=rng.randint(0, 59), hour=rng.randint(0, 23))
+        saved.append(store.create(make_incident(summary=f"Record {n}", concern_at=f"2026-11-{rng.randint(1, 27):02d}T10:00:00+00:00")))
+    for n in range(10):
+        base = store.get(rng.choice(saved).id)
+        edited = Incident.from_dict(base.to_dict())
+        edited.summary = f"Renamed {n}"
+        edited.concern_at = f"2026-10-{rng.randint(1, 28):02d}T08:{n:02d}:00+00:00"
+        store.save(edited, base)
+        item = store.get(base.id).checklist[0]
+        store.set_item(base.id, item.id, "done")
+    store.import_records([{"summary": "Imported one", "concern_at": "2026-11-02T10:00:00+00:00"}])
+    reopen(store).create(make_incident(summary="Made by another DSL"))  # we must see this one too
+    assert rows_of(store) == rows_of(reopen(store))
+    assert len(store.summaries()) == store.count() == 14
+
+
+def test_bulk_readers_give_the_records_as_get_does(store):
+    for n in range(4):
+        store.create(make_incident(summary=f"Record {n}"))
+    assert store.incidents() == [store.get(row.id) for row in store.summaries()]
+
+
+def test_replay_shares_values_but_never_changes_the_history_it_reads(store):
+    saved = store.create(make_incident())
+    store.set_item(saved.id, saved.checklist[0].id, "done")
+    record = store.get(saved.id).to_dict()
+    before = json.dumps(record["history"], sort_keys=True)
+    replayed = history.replay(record["history"])
+    assert replayed == history.content_of(record)
+    assert json.dumps(record["history"], sort_keys=True) == before
+
+
+def test_load_reports_progress_and_builds_the_search_text(store):
+    for n in range(3):
+        store.create(make_incident(summary=f"Record {n}"))
+    fresh = Store(store.path, user="Bob DSL", read_now=False)
+    seen = []
+    assert fresh.load(lambda done, total: seen.append((done, total)), search=True) == 3
+    assert seen and seen[-1][0] == seen[-1][1] and fresh.loaded
+    assert all(row.has_text for row in fresh.summaries())
