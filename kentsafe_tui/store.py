@@ -339,20 +339,23 @@ class Store:
             row = self._summaries[doc["id"]] = Summary.of(doc)
             bisect.insort(self._ascending, row, key=_newest_first)
 
-    def load(self, progress: Progress | None = None, search: bool = False) -> int:
-        """Read the database now, with its summaries (and the search text when `search`); the number of
-        incidents. Safe in a worker thread: the file is parsed one record at a time, and between records the
-        app's screen keeps answering keys. `progress(done, total)` is told as records are read."""
+    def load(self, progress: Progress | None = None, *, rows: bool = True, search: bool = False) -> int:
+        """Read the database now, with its summaries unless not `rows` (and their search text when `search`);
+        the number of incidents. Safe in a worker thread: the file is parsed one record at a time, and between
+        records the app's screen keeps answering keys. `progress(done, total)` is told as records are read."""
         with self._mutex:
             self._storage.progress = progress
             try:
-                rows = self._rows()
+                self._data()
             finally:
                 self._storage.progress = None
+        if not rows:
+            return self.count()
+        made = self._rows()
         if search:
-            for row in rows:
+            for row in made:
                 row.text  # noqa: B018 (made once, kept with the summary)
-        return len(rows)
+        return len(made)
 
     @property
     def loaded(self) -> bool:

@@ -4,6 +4,7 @@ refusals and byte-identical files, the garbage collector's state, and caches tha
 import gc
 import json
 import random
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -193,3 +194,45 @@ def test_load_reports_progress_and_builds_the_search_text(store):
     assert fresh.load(lambda done, total: seen.append((done, total)), search=True) == 3
     assert seen and seen[-1][0] == seen[-1][1] and fresh.loaded
     assert all(row.has_text for row in fresh.summaries())
+
+
+# The command line -------------------------------------------------------------------------------------------
+def test_an_import_ends_with_one_summary_line_not_every_id(tmp_path, capsys):
+    from kentsafe_tui.cli import main
+
+    source = tmp_path / "many.json"
+    source.write_text(json.dumps([{"summary": f"Imported {n}"} for n in range(30)]))
+    assert main(["import", str(source), "--db", str(tmp_path / "records.json")]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.startswith("imported 30 incident(s): ") and " to " in out
+    first, last = out.split(": ")[1].strip().split(" to ")
+    assert int(last.split("-")[1]) - int(first.split("-")[1]) == 29
+
+
+def test_commands_that_show_no_guidance_do_not_import_it(tmp_path):
+    from .helpers import run
+
+    db = tmp_path / "records.json"
+    Store(db, user="Alice").import_records([{"summary": "One"}])
+    probe = ("import sys; from kentsafe_tui.cli import main; code = main(sys.argv[1:]); "
+             "print('markdown_it' in sys.modules, 'kentsafe_tui.content' in sys.modules); sys.exit(code)")
+    for command in (["list"], ["list", "--json"], ["show", "{id}", "--json"], ["verify"], ["stats", "--json"]):
+        argv = [part.replace("{id}", Store(db).summaries()[0].id) for part in command]
+        done = run(probe, *argv, "--db", str(db))
+        assert done.returncode == 0, done.stderr
+        expected = "True True" if command[0] == "stats" else "False False"  # stats names guidance past review
+        assert done.stdout.strip().endswith(expected), (command, done.stdout[-200:])
+
+
+def test_progress_is_shown_on_a_terminal_only_and_cleared_at_the_end(monkeypatch, capsys):
+    from kentsafe_tui import cli
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    assert cli._progress("reading") is None
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    report = cli._progress("reading")
+    report(10, 100)  # a small database: nothing to wait for, nothing said
+    report(2000, 50000)
+    report(50000, 50000)
+    err = capsys.readouterr().err
+    assert err == "\rkentsafe: reading 2,000 of 50,000 records\r\x1b[K"
