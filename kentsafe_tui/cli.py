@@ -184,7 +184,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         import msgspec  # json.dumps with an indent encodes in Python: 10x slower
 
-        records = [incident.to_dict() for incident in store.incidents(args.status, args.search)]
+        records = store.incidents(args.status, args.search)  # dataclasses: encoded as to_dict() gives them
         _print(msgspec.json.format(msgspec.json.encode(records), indent=2).decode())
         return 0
     from .dates import describe

@@ -285,7 +285,7 @@ class AtomicJSONStorage(Storage):
     def _encode(self, data: dict[str, Any]) -> tuple[bytes, Fragments]:
         """The file's bytes, as json.dumps(data) gives them, reusing unchanged records' bytes (as read or written)."""
         fresh: Fragments = {}
-        parts: list[bytes] = [b"{"]
+        parts: list[Any] = [b"{"]  # bytes, and slices of the bytes last read
         for table_index, (name, table) in enumerate(data.items()):
             parts.append((b"," if table_index else b"") + _dumps(name) + b":{")
             for doc_index, (doc_id, doc) in enumerate(table.items()):
@@ -296,7 +296,7 @@ class AtomicJSONStorage(Storage):
                 if key:
                     fresh[key] = fragment
                 label = f'"{doc_id}":'.encode() if doc_id.isdigit() else _dumps(doc_id) + b":"
-                parts.append((b"," if doc_index else b"") + label + fragment)
+                parts += ((b"," if doc_index else b"") + label, fragment)  # joined once: no copy of each record
             parts.append(b"}")
         parts.append(b"}")
         return b"".join(parts), fresh

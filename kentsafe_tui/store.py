@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import gc
 import getpass
 import os
 import re
@@ -376,7 +377,14 @@ class Store:
         """The records, newest concern first, for reading only: unlike `get`, they are not copied, so their
         history entries are the store's own (change a record only through the store)."""
         with self._mutex:
-            return [Incident.from_dict(row.source) for row in self.summaries(status, search)]
+            rows = self.summaries(status, search)
+            collecting = gc.isenabled()
+            gc.disable()  # many small objects, none of them garbage: a collection would only walk them
+            try:
+                return [Incident.from_dict(row.source) for row in rows]
+            finally:
+                if collecting:
+                    gc.enable()
 
     def count(self) -> int:
         with self._mutex:

@@ -236,3 +236,16 @@ def test_progress_is_shown_on_a_terminal_only_and_cleared_at_the_end(monkeypatch
     report(50000, 50000)
     err = capsys.readouterr().err
     assert err == "\rkentsafe: reading 2,000 of 50,000 records\r\x1b[K"
+
+
+def test_list_json_prints_what_json_dumps_of_the_records_printed(tmp_path, capsys):
+    from kentsafe_tui.cli import main
+
+    db = tmp_path / "records.json"
+    store = Store(db, user="Zoë")
+    store.import_records([{"summary": f"Record “{n}” \u2028 \U0001F600", "pupils": [{"name": "Ava", "role": "harmed"}]}
+                          for n in range(3)])
+    capsys.readouterr()
+    assert main(["list", "--json", "--db", str(db)]) == 0
+    expected = json.dumps([incident.to_dict() for incident in Store(db).incidents()], ensure_ascii=False, indent=2)
+    assert capsys.readouterr().out == expected + "\n"
