@@ -220,6 +220,11 @@ def _newest_first(row: Summary) -> tuple[float, str]:
     return (row.order, row.id)
 
 
+def _narrows(before: tuple[str, ...], after: tuple[str, ...]) -> bool:
+    """Whether every record matching `after` also matches `before`: each earlier word begins a later one."""
+    return all(any(word.startswith(old) for word in after) for old in before)
+
+
 def merge_checklist(existing: list[ChecklistItem], wanted: list[ChecklistItem]) -> list[ChecklistItem]:
     """The playbook's items for the record as it now is, keeping every item someone has already acted on."""
     kept = {item.id: item for item in existing}
@@ -278,6 +283,8 @@ class Store:
         self._ascending: list[Summary] = []
         self._summary_generation = -1
         self._written: list[str] = []  # doc ids the open transaction wrote
+        self._searches: dict[tuple[str | None, tuple[str, ...]], list[Summary]] = {}  # the last few, newest last
+        self._searched_generation = -1
         self._db = TinyDB(str(self.path), storage=AtomicJSONStorage, migrate=self._migrate)
         self._storage: AtomicJSONStorage = self._db.storage  # type: ignore[assignment]
         self._incidents = self._db.table(INCIDENTS, cache_size=0)
@@ -364,14 +371,36 @@ class Store:
         return self._summary_generation == self._storage.generation and self._storage.generation > 0
 
     def summaries(self, status: str | None = None, search: str | None = None) -> list[Summary]:
-        """Newest concern first. `search` keeps records holding every word, in any field."""
-        rows = self._rows()[::-1]
-        if status:
-            rows = [row for row in rows if row.status == status]
-        if search and search.strip():
-            words = _WORD_BREAKS.sub(" ", search.casefold()).split()
-            rows = [row for row in rows if row.matches(words)]
-        return rows
+        """Newest concern first. `search` keeps records holding every word, in any field.
+
+        A search narrowing one made before (a letter typed onto the words) looks only at that one's results,
+        and the last few searches are kept, so erasing a letter is answered at once."""
+        with self._mutex:
+            rows = self._rows()
+            generation = self._summary_generation
+            words = tuple(_WORD_BREAKS.sub(" ", search.casefold()).split()) if search else ()
+            if not words:
+                ordered = rows[::-1]
+                return [row for row in ordered if row.status == status] if status else ordered
+            if self._searched_generation != generation:
+                self._searches, self._searched_generation = {}, generation
+            found = self._searches.get((status, words))
+            if found is None:
+                base = min((kept for (kept_status, kept_words), kept in self._searches.items()
+                            if kept_status == status and _narrows(kept_words, words)), key=len, default=None)
+                if base is None:
+                    ordered = rows[::-1]
+                    base = [row for row in ordered if row.status == status] if status else ordered
+                needles = [" " + word for word in words]
+                if len(needles) == 1:
+                    needle = needles[0]
+                    found = [row for row in base if needle in row.text]
+                else:
+                    found = [row for row in base if all(needle in row.text for needle in needles)]
+                if len(self._searches) >= 16:
+                    del self._searches[next(iter(self._searches))]
+                self._searches[(status, words)] = found
+            return list(found)
 
     def incidents(self, status: str | None = None, search: str | None = None) -> list[Incident]:
         """The records, newest concern first, for reading only: unlike `get`, they are not copied, so their
