@@ -365,6 +365,12 @@ class Store:
                 row.text  # noqa: B018 (made once, kept with the summary)
         return len(made)
 
+    def changed_on_disk(self) -> bool:
+        """Whether the next read must read the file (another DSL saved, or nothing read yet): one stat. The app
+        polls this and calls `load` in a worker, so no key waits for a re-read."""
+        with self._mutex:
+            return self._storage.stale()
+
     @property
     def loaded(self) -> bool:
         """Whether the summaries are ready for the data in memory (the list opens without reading)."""

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kentsafe_tui import history
+from kentsafe_tui import history, storage
 from kentsafe_tui.model import Incident, Pupil
 from kentsafe_tui.storage import parse
 from kentsafe_tui.store import CorruptDatabase, Store
@@ -67,13 +67,53 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.dictionaries(st.text(max_size=4), st.dictionaries(st.integers(1, 50).map(str), json_values, max_size=4),
-                       max_size=3))
-def test_the_parser_reads_what_json_reads(tables):
+tricky_keys = st.sampled_from(["5", "12", "id", "", "\x00kentsafe-continued", "changes"]) | st.text(max_size=4)
+tricky_values = st.recursive(
+    st.none() | st.integers() | st.text(alphabet='{}[],":\\5ab', max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(tricky_keys, inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(tricky_keys, st.dictionaries(st.integers(1, 50).map(str) | tricky_keys,
+                                                    tricky_values | json_values, max_size=5), max_size=4),
+       st.booleans())
+def test_the_parser_reads_what_json_reads_in_one_go_or_stepwise(tables, stepwise):
     raw = as_json(tables)
-    data, fragments = parse(raw)
+    kept = storage.STEPWISE_FROM
+    storage.STEPWISE_FROM = 0 if stepwise else 1 << 40
+    try:
+        data, fragments = parse(raw)
+    finally:
+        storage.STEPWISE_FROM = kept
     assert data == json.loads(raw)
+    assert list(data) == list(json.loads(raw))
+    assert all(list(data[name]) == list(table) for name, table in json.loads(raw).items())
+    for (name, doc_id, _), piece in fragments.items():
+        assert json.loads(bytes(piece)) == data[name][doc_id]
+    assert gc.isenabled()
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"t":{"1":{"a":{"b":1},"5":{"c":2}},"2":{}}}',  # a record holding what looks like the next record
+    b'{"t":{"1":{},"2":{}},"u":{"1":{},"2":{}},"t":{"3":{}}}',  # a table named twice
+    b'{"t":{"1":{},"x":{},"2":{}}}',  # a document id that is not a number
+    b'{"\\u0000kentsafe-continued":{"1":{},"2":{}},"t":{"1":{},"2":{}}}',
+    b' {"t" : {"1":{}, "2":{} } } ',
+    b'{"t":{"1":{},"2":{}},"\\u0000\\u006bentsafe-continued":{"1":{},"3":{}}}',  # the wrapper's key, escaped
+])
+def test_stepwise_parsing_of_layouts_kentsafe_does_not_write(monkeypatch, raw):
+    monkeypatch.setattr(storage, "STEPWISE_FROM", 0)
+    assert parse(raw)[0] == json.loads(raw)
+
+
+@pytest.mark.parametrize("raw", [b'{"t":{"1":{},"2":{}}} x', b'{"t":{"1":{},"2":{"a":}}}', b'{"t":{"1":{},"2":[]]}',
+                                 b'[{"t":{"1":{},"2":{}}}]', b'{"t":{"1":{},"2":{}},"u":[]}'])
+def test_stepwise_parsing_refuses_what_the_whole_parse_refuses(monkeypatch, raw):
+    monkeypatch.setattr(storage, "STEPWISE_FROM", 0)
+    with pytest.raises(ValueError):
+        parse(raw)
     assert gc.isenabled()
 
 
@@ -266,3 +306,11 @@ def test_searches_typed_and_erased_give_what_a_fresh_search_gives(store):
     edited.summary = "alpha now"
     store.save(edited, base)  # the kept searches are for older data: not used
     assert [row.id for row in store.summaries(search="alpha")] == [row.id for row in reopen(store).summaries(search="alpha")]
+
+
+def test_a_save_by_another_dsl_shows_as_changed_on_disk_until_loaded(store):
+    store.create(make_incident())
+    assert not store.changed_on_disk()
+    reopen(store).create(make_incident(summary="Theirs"))
+    assert store.changed_on_disk()
+    assert store.load(search=True) == 2 and not store.changed_on_disk() and store.loaded
