@@ -59,7 +59,7 @@ def seed_file(path: Path, count: int, full_playbook: bool) -> None:
     sequences: dict[str, int] = {}
     incidents = {}
     for number in range(1, count + 1):
-        when = (now - __import__("datetime").timedelta(minutes=rng.randint(60, 3 * 365 * 24 * 60))).replace(second=0)
+        when = (now - __import__("datetime").timedelta(minutes=rng.randint(40 * 24 * 60, 3 * 365 * 24 * 60))).replace(second=0)
         incident = fictional_incident(rng, library, when)
         if not full_playbook:  # the 2-3 KB record: a short account, a short checklist
             incident.checklist = incident.checklist[:2]

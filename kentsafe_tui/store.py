@@ -367,9 +367,9 @@ class Store:
 
     def changed_on_disk(self) -> bool:
         """Whether the next read must read the file (another DSL saved, or nothing read yet): one stat. The app
-        polls this and calls `load` in a worker, so no key waits for a re-read."""
-        with self._mutex:
-            return self._storage.stale()
+        polls this and calls `load` in a worker, so no key waits for a re-read. Takes no lock: it never waits
+        for a read in progress."""
+        return self._storage.stale()
 
     @property
     def loaded(self) -> bool:
