@@ -411,8 +411,11 @@ class Store:
     def incidents(self, status: str | None = None, search: str | None = None) -> list[Incident]:
         """The records, newest concern first, for reading only: unlike `get`, they are not copied, so their
         history entries are the store's own (change a record only through the store)."""
+        return self.incidents_of(self.summaries(status, search))
+
+    def incidents_of(self, rows: list[Summary]) -> list[Incident]:
+        """The records of these summaries, for reading only (see `incidents`)."""
         with self._mutex:
-            rows = self.summaries(status, search)
             collecting = gc.isenabled()
             gc.disable()  # many small objects, none of them garbage: a collection would only walk them
             try:
