@@ -78,7 +78,7 @@ def on_mount(self):
         return reading(*args, **kwargs)
     store.load = load
     def watch_records():  # "records usable": read, with summaries and search text, without disturbing the app
-        while not (store.loaded and all(row.has_text for row in store._ascending[:1])):
+        while not (store.loaded and all(row.has_text for row in store._ascending[-1:])):  # made oldest first
             time.sleep(0.005)
         with open(stamp_file + ".records", "w") as handle:
             handle.write(repr(time.time()))
