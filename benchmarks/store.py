@@ -12,8 +12,9 @@ Every measurement is a fresh child process that reports its own peak memory (VmH
 exit; `ru_maxrss` of a child forked from a large parent reports the parent's). Times are the child's CPU
 (user + system, from wait4) and its wall clock; the machine is shared, so CPU is the steadier figure.
 
-- Floors: a bare `json.loads` of the file, a bare parse with the library kentsafe uses, and one write plus
-  fsync of the file's bytes (what any save of one JSON file must pay).
+- Floors: a bare `json.loads` of the file, a bare msgspec decode (the library kentsafe parses with), the same
+  with the cyclic collector paused (as kentsafe parses), and one write plus fsync of the file's bytes (what any
+  save of one JSON file must pay). "x msgspec" and "x no-gc" divide by the medians of those floors.
 - Commands: each CLI command as a whole process (`python -c` running `kentsafe_tui.cli.main`), run as A/B
   pairs with a bare `json.loads` child of the same file, the order alternating; the ratio is the median of the
   pairs' ratios, so a busy moment hits both sides of a pair.
@@ -106,6 +107,11 @@ if kind == "json":
         json.loads(handle.read())
 elif kind == "msgspec":
     import msgspec
+    with open(path, "rb") as handle:
+        msgspec.json.decode(handle.read())
+elif kind == "msgspec-nogc":  # the floor kentsafe reads at: msgspec with the cyclic collector paused
+    import gc, msgspec
+    gc.disable()
     with open(path, "rb") as handle:
         msgspec.json.decode(handle.read())
 elif kind == "write":  # the floor of a save: write the file's bytes and fsync them
@@ -269,9 +275,10 @@ def main() -> None:
             (folder / "one.json").write_text(json.dumps([{"summary": "DEMO: imported by the benchmark"}]))
             print(f"\n{size:,} incidents, file {megabytes:.1f} MB ({megabytes * 1000 / size:.1f} KB a record)")
             floors = {kind: [run_child(kind, path, code=args.code) for _ in range(pairs)]
-                      for kind in ("json", "msgspec", "write")}
+                      for kind in ("json", "msgspec", "msgspec-nogc", "write")}
             parse = statistics.median(r["cpu"] for r in floors["json"])
-            for kind, label in (("json", "floor: bare json.loads"), ("msgspec", "floor: bare msgspec decode")):
+            for kind, label in (("json", "floor: bare json.loads"), ("msgspec", "floor: bare msgspec decode"),
+                                ("msgspec-nogc", "floor: msgspec, gc paused")):
                 runs = floors[kind]
                 cpu, wall = statistics.median(r["cpu"] for r in runs), statistics.median(r["wall"] for r in runs)
                 peak = max(r["peak_mb"] for r in runs)
@@ -279,8 +286,10 @@ def main() -> None:
                       f"peak {peak:6.0f} MB = {peak / megabytes:4.1f}x file")
             write_floor = statistics.median(r["seconds"] for r in floors["write"])
             print(f"  {'floor: write + fsync':<30} {write_floor:7.3f} s wall")
-            print(f"  {'command':<30} {'CPU s':>7} {'(wall)':>8}  {'x json':>6} {'x msgspec':>9}  peak MB, x file")
+            print(f"  {'command':<30} {'CPU s':>7} {'(wall)':>8}  {'x json':>6} {'x msgspec':>9} {'x no-gc':>8}  "
+                  "peak MB, x file")
             msgspec_parse = statistics.median(r["cpu"] for r in floors["msgspec"])
+            floor_parse = statistics.median(r["cpu"] for r in floors["msgspec-nogc"])
             for label, argv in commands():
                 if args.only and label.split()[0] not in args.only:
                     continue
@@ -299,8 +308,8 @@ def main() -> None:
                 wall = statistics.median(m["wall"] for _, m in results)
                 ratio = median_ratio([(b["cpu"], m["cpu"]) for b, m in results])
                 peak = max(m["peak_mb"] for _, m in results)
-                print(f"  {label:<30} {cpu:7.2f} ({wall:7.2f})  {ratio:5.2f}x {cpu / msgspec_parse:8.2f}x  "
-                      f"{peak:6.0f}, {peak / megabytes:4.1f}x")
+                print(f"  {label:<30} {cpu:7.2f} ({wall:7.2f})  {ratio:5.2f}x {cpu / msgspec_parse:8.2f}x "
+                      f"{cpu / floor_parse:7.2f}x  {peak:6.0f}, {peak / megabytes:4.1f}x")
             if args.only and "saves" not in args.only:
                 continue
             saves = run_child("saves", path, str(pairs), code=args.code)
