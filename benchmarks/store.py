@@ -1,11 +1,27 @@
-"""Store figures at 1,000, 10,000 and 50,000 incidents: kentsafe's store, TinyDB's default, and the floor.
+"""What a DSL feels at 1,000, 10,000 and 50,000 incidents: every command, a save, and the floors they stand on.
 
-    python benchmarks/store.py                 # all sizes (50,000 takes a few minutes)
-    python benchmarks/store.py --sizes 1000 10000
-    python benchmarks/store.py --full-playbook # records with the whole playbook checklist (~10 KB each)
+    python benchmarks/store.py                          # 1,000, 10,000 and 50,000 full-playbook incidents
+    python benchmarks/store.py --sizes 1000 10000 --pairs 3
+    python benchmarks/store.py --records small          # the 2-3 KB records of the first build's figures
+    python benchmarks/store.py --code /path/to/other/checkout   # the same run against another kentsafe
 
-Each measurement runs in a fresh child process, so its peak memory is its own. The floor is what any design
-that keeps the records in one JSON file must pay for one save: serialise everything once, write it, fsync.
+Records: "full" is what the app writes (the whole playbook checklist, a create and a tick in the history,
+9.5 to 16 KB a record); "small" keeps two checklist items and a short account.
+
+Every measurement is a fresh child process that reports its own peak memory (VmHWM from /proc/self/status at
+exit; `ru_maxrss` of a child forked from a large parent reports the parent's). Times are the child's CPU
+(user + system, from wait4) and its wall clock; the machine is shared, so CPU is the steadier figure.
+
+- Floors: a bare `json.loads` of the file, a bare msgspec decode (the library kentsafe parses with), the same
+  with the cyclic collector paused (as kentsafe parses), and one write plus fsync of the file's bytes (what any
+  save of one JSON file must pay). "x msgspec" and "x no-gc" divide by the medians of those floors.
+- Commands: each CLI command as a whole process (`python -c` running `kentsafe_tui.cli.main`), run as A/B
+  pairs with a bare `json.loads` child of the same file, the order alternating; the ratio is the median of the
+  pairs' ratios, so a busy moment hits both sides of a pair.
+- Saves: one process opens the store, saves once (the first save, reported on its own: it may serialise
+  everything), then saves again (later saves); each save is timed against the write-plus-fsync floor.
+- TinyDB: its default storage (JSONStorage, uncached: every operation re-reads and re-parses the file), inserting
+  the same record, for comparison only.
 """
 
 from __future__ import annotations
@@ -14,7 +30,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -24,7 +39,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
 
 WORDS = ["tutor", "group chat", "upset", "parents", "video", "Year 9", "CEOP", "device", "assembly", "Kit Sample"]
 
@@ -44,7 +60,7 @@ def seed_file(path: Path, count: int, full_playbook: bool) -> None:
     sequences: dict[str, int] = {}
     incidents = {}
     for number in range(1, count + 1):
-        when = (now - __import__("datetime").timedelta(minutes=rng.randint(60, 3 * 365 * 24 * 60))).replace(second=0)
+        when = (now - __import__("datetime").timedelta(minutes=rng.randint(40 * 24 * 60, 3 * 365 * 24 * 60))).replace(second=0)
         incident = fictional_incident(rng, library, when)
         if not full_playbook:  # the issue's 2-3 KB record: a short account, a short checklist
             incident.checklist = incident.checklist[:2]
@@ -75,17 +91,78 @@ def seed_file(path: Path, count: int, full_playbook: bool) -> None:
     os.chmod(path, 0o600)
 
 
-def _ms(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    return {"p50": statistics.median(ordered) * 1000, "p95": p95 * 1000}
+
+RUNNER = r"""
+import atexit, os, sys, time
+def _report():
+    with open("/proc/self/status") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+    with open(os.environ["BENCH_REPORT"], "w") as out:
+        out.write(repr({"peak_kb": peak, **getattr(sys, "bench_extra", {})}))
+atexit.register(_report)
+kind, path = sys.argv[1], sys.argv[2]
+if kind == "json":
+    import json
+    with open(path, "rb") as handle:
+        json.loads(handle.read())
+elif kind == "msgspec":
+    import msgspec
+    with open(path, "rb") as handle:
+        msgspec.json.decode(handle.read())
+elif kind == "msgspec-nogc":  # the floor kentsafe reads at: msgspec with the cyclic collector paused
+    import gc, msgspec
+    gc.disable()
+    with open(path, "rb") as handle:
+        msgspec.json.decode(handle.read())
+elif kind == "write":  # the floor of a save: write the file's bytes and fsync them
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    started = time.perf_counter()
+    with open(path + ".floor", "wb") as handle:
+        handle.write(raw)
+        handle.flush()
+        os.fsync(handle.fileno())
+    sys.bench_extra = {"seconds": time.perf_counter() - started}
+    os.unlink(path + ".floor")
+elif kind == "cli":
+    from kentsafe_tui.cli import main
+    code = main(sys.argv[3:])
+    if code:
+        raise SystemExit(code)
+elif kind == "saves":
+    sys.path.append(os.environ["BENCH_REPO"])
+    from benchmarks.store import measure_saves
+    sys.bench_extra = measure_saves(path, int(sys.argv[3]))
+elif kind == "tinydb":
+    sys.path.append(os.environ["BENCH_REPO"])
+    from benchmarks.store import measure_tinydb
+    sys.bench_extra = measure_tinydb(path, int(sys.argv[3]))
+"""
 
 
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def run_child(kind: str, path: Path, *args: str, code: Path = REPO) -> dict:
+    """One child process: its CPU and wall seconds, peak memory in MB, and whatever it reported."""
+    report = path.with_name(f"report-{os.getpid()}.txt")
+    env = dict(os.environ, BENCH_REPORT=str(report), BENCH_REPO=str(REPO), PYTHONPATH=str(code), TZ="Europe/London")
+    env.pop("KENTSAFE_CONTENT", None)
+    started = time.perf_counter()
+    with open(os.devnull, "wb") as sink:
+        process = subprocess.Popen([sys.executable, "-c", RUNNER, kind, str(path), *args], stdout=sink,
+                                   stderr=subprocess.PIPE, env=env, cwd=str(path.parent))
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        error = process.stderr.read().decode(errors="replace") if process.stderr else ""
+        process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode not in (0,):
+        raise SystemExit(f"{kind} {' '.join(args)} failed ({process.returncode}): {error.strip()[-600:]}")
+    result = eval(report.read_text())  # written by our own child just now
+    report.unlink()
+    result.update(cpu=usage.ru_utime + usage.ru_stime, wall=wall, peak_mb=result.pop("peak_kb") / 1024)
+    return result
 
 
-def measure_kentsafe(path: Path, saves: int) -> dict:
+def measure_saves(path: str, saves: int) -> dict:
+    """In one process: open, the first save (timed on its own), then later saves, as the app does them."""
     from kentsafe_tui.model import Incident
     from kentsafe_tui.store import Store
 
@@ -105,114 +182,153 @@ def measure_kentsafe(path: Path, saves: int) -> dict:
         t = time.perf_counter()
         store.summaries(search=word)
         filters.append(time.perf_counter() - t)
-    save_times = []
-    for n in range(saves):
+    times, floors = [], []
+    for n in range(saves + 1):
         base = store.get(rng.choice(ids))
         edited = Incident.from_dict(base.to_dict())
         edited.follow_up = base.follow_up + f" Further note {n}."
+        if n % 2:
+            floors.append(write_floor(path))
         t = time.perf_counter()
         store.save(edited, base)
-        save_times.append(time.perf_counter() - t)
-    return {"open_s": opened, "save": _ms(save_times), "lookup": _ms(lookups), "filter": _ms(filters),
-            "peak_mb": _peak_mb()}
+        times.append(time.perf_counter() - t)
+        if not n % 2:
+            floors.append(write_floor(path))
+    return {"open": opened, "lookup": statistics.median(lookups), "filter": statistics.median(filters),
+            "first_save": times[0], "later_saves": times[1:], "floors": floors}
 
 
-def measure_tinydb(path: Path, inserts: int) -> dict:
-    from tinydb import Query, TinyDB
+def write_floor(path: str) -> float:
+    """One write plus fsync of the file's bytes (read first, not timed): the floor of a save, measured beside
+    each save, since a shared disk's speed changes from minute to minute."""
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    started = time.perf_counter()
+    with open(path + ".floor", "wb") as handle:
+        handle.write(raw)
+        handle.flush()
+        os.fsync(handle.fileno())
+    seconds = time.perf_counter() - started
+    os.unlink(path + ".floor")
+    return seconds
 
-    sample = json.loads(path.read_text())["incidents"]["1"]
-    del path  # from here on, only TinyDB reads the file
-    db = TinyDB(str(bench_copy), storage=__import__("tinydb").JSONStorage)
-    table = db.table("incidents")
-    t = time.perf_counter()
-    table.get(doc_id=1)
-    opened = time.perf_counter() - t
-    lookups = []
-    for doc_id in (2, 3, 4):
-        t = time.perf_counter()
-        table.get(doc_id=doc_id)
-        lookups.append(time.perf_counter() - t)
-    filters = []
-    for word in WORDS[:3]:
-        t = time.perf_counter()
-        table.search(Query().summary.search(word))
-        filters.append(time.perf_counter() - t)
-    insert_times = []
+
+def measure_tinydb(path: str, inserts: int) -> dict:
+    """TinyDB's default storage (JSONStorage: no cache, every operation re-reads the file), on a copy."""
+    from tinydb import JSONStorage, TinyDB
+
+    with open(path, "rb") as handle:
+        sample = json.loads(handle.read())["incidents"]["1"]
+    copy = path + ".tinydb"
+    shutil.copy(path, copy)
+    table = TinyDB(copy, storage=JSONStorage).table("incidents")
+    times = []
     for _ in range(inserts):
         t = time.perf_counter()
         table.insert(dict(sample))
-        insert_times.append(time.perf_counter() - t)
-    return {"open_s": opened, "save": _ms(insert_times), "lookup": _ms(lookups), "filter": _ms(filters),
-            "peak_mb": _peak_mb()}
-
-
-def measure_floor(path: Path, repeats: int) -> dict:
-    data = json.loads(path.read_text())
-    target = path.with_name("floor.json")
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-        with open(target, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
         times.append(time.perf_counter() - t)
-    target.unlink()
-    return {"save": _ms(times), "peak_mb": _peak_mb()}
+    os.unlink(copy)
+    return {"later_saves": times}
 
 
-def child(kind: str, path: Path, count: int) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--measure", kind, str(path), str(count)],
-                          capture_output=True, text=True, check=True)
-    return json.loads(done.stdout)
+def commands() -> list[tuple[str, list[str]]]:
+    return [
+        ("list", ["list"]),
+        ("list --search", ["list", "--search", "group chat"]),
+        ("list --json", ["list", "--json"]),
+        ("show ID", ["show", "{id}"]),
+        ("show ID --json", ["show", "{id}", "--json"]),
+        ("export ID", ["export", "{id}"]),
+        ("letter ID", ["letter", "{id}"]),
+        ("chronology NAME", ["chronology", "Kit Sample"]),
+        ("stats", ["stats"]),
+        ("verify", ["verify"]),
+        ("import (1 record)", ["import", "{import}", "--allow-duplicates"]),
+    ]
+
+
+def median_ratio(pairs: list[tuple[float, float]]) -> float:
+    return statistics.median(mine / bare for bare, mine in pairs)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000])
-    parser.add_argument("--full-playbook", action="store_true")
-    parser.add_argument("--measure", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--records", choices=["full", "small"], default="full")
+    parser.add_argument("--pairs", type=int, default=3, help="A/B pairs (and samples) per measurement")
+    parser.add_argument("--only", nargs="*", help="only these commands (by their first word; 'saves' for saves)")
+    parser.add_argument("--no-tinydb", action="store_true", help="skip TinyDB's default storage")
+    parser.add_argument("--code", type=Path, default=REPO, help="the kentsafe checkout to measure")
     args = parser.parse_args()
-    if args.measure:
-        kind, path, count = args.measure[0], Path(args.measure[1]), int(args.measure[2])
-        global bench_copy
-        bench_copy = path.with_name("tinydb.json")
-        if kind == "tinydb":
-            shutil.copy(path, bench_copy)
-        runs = {"kentsafe": lambda: measure_kentsafe(path, 30 if count <= 10000 else 10),
-                "tinydb": lambda: measure_tinydb(path, 10 if count <= 1000 else 5 if count <= 10000 else 3),
-                "floor": lambda: measure_floor(path, 10 if count <= 10000 else 4)}
-        print(json.dumps(runs[kind]()))
-        return
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; "
-          f"records: {'whole playbook checklist, create + tick history' if args.full_playbook else '2 checklist items, create history'}")
-    header = f"{'incidents':>9} {'store':<8} {'open s':>7} {'save p50':>9} {'save p95':>9} {'lookup':>8} " \
-             f"{'filter':>8} {'file MB':>8} {'KB/rec':>7} {'peak MB':>8}"
-    print(header)
+    pairs = args.pairs
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; kentsafe from {args.code}; "
+          f"records: {args.records}; {pairs} A/B pairs each; CPU medians (wall in brackets)")
     for size in args.sizes:
         folder = Path(tempfile.mkdtemp(prefix="kentsafe-bench-", dir=os.environ.get("KENTSAFE_BENCH_DIR")))
         try:
             path = folder / "records.json"
-            seed_file(path, size, args.full_playbook)
+            seed_file(path, size, args.records == "full")
             megabytes = path.stat().st_size / 1e6
-            floor = child("floor", path, size)
-            mine = child("kentsafe", path, size)
-            default = child("tinydb", path, size)
-            for name, result in (("kentsafe", mine), ("tinydb", default), ("floor", floor)):
-                print(f"{size:>9,} {name:<8} {result.get('open_s', float('nan')):>7.2f} "
-                      f"{result['save']['p50']:>7.0f}ms {result['save']['p95']:>7.0f}ms "
-                      f"{result.get('lookup', {}).get('p50', float('nan')):>6.2f}ms "
-                      f"{result.get('filter', {}).get('p50', float('nan')):>6.1f}ms {megabytes:>8.1f} "
-                      f"{megabytes * 1000 / size:>7.2f} {result['peak_mb']:>8.0f}")
-            ratio_floor = mine["save"]["p50"] / floor["save"]["p50"]
-            ratio_default = default["save"]["p50"] / mine["save"]["p50"]
-            print(f"{'':>9} save: {ratio_floor:.2f}x the floor; TinyDB's default insert is {ratio_default:.1f}x slower")
+            data = json.loads(path.read_bytes())
+            some_id = data["incidents"][str(size // 2)]["id"]
+            del data
+            (folder / "one.json").write_text(json.dumps([{"summary": "DEMO: imported by the benchmark"}]))
+            print(f"\n{size:,} incidents, file {megabytes:.1f} MB ({megabytes * 1000 / size:.1f} KB a record)")
+            floors = {kind: [run_child(kind, path, code=args.code) for _ in range(pairs)]
+                      for kind in ("json", "msgspec", "msgspec-nogc", "write")}
+            parse = statistics.median(r["cpu"] for r in floors["json"])
+            for kind, label in (("json", "floor: bare json.loads"), ("msgspec", "floor: bare msgspec decode"),
+                                ("msgspec-nogc", "floor: msgspec, gc paused")):
+                runs = floors[kind]
+                cpu, wall = statistics.median(r["cpu"] for r in runs), statistics.median(r["wall"] for r in runs)
+                peak = max(r["peak_mb"] for r in runs)
+                print(f"  {label:<30} {cpu:7.2f} s ({wall:6.2f})  {cpu / parse:5.2f}x json  "
+                      f"peak {peak:6.0f} MB = {peak / megabytes:4.1f}x file")
+            write_floor = statistics.median(r["seconds"] for r in floors["write"])
+            print(f"  {'floor: write + fsync':<30} {write_floor:7.3f} s wall")
+            print(f"  {'command':<30} {'CPU s':>7} {'(wall)':>8}  {'x json':>6} {'x msgspec':>9} {'x no-gc':>8}  "
+                  "peak MB, x file")
+            msgspec_parse = statistics.median(r["cpu"] for r in floors["msgspec"])
+            floor_parse = statistics.median(r["cpu"] for r in floors["msgspec-nogc"])
+            for label, argv in commands():
+                if args.only and label.split()[0] not in args.only:
+                    continue
+                argv = [a.format(id=some_id, **{"import": str(folder / "one.json")}) for a in argv]
+                argv += ["--db", str(path), "--user", "bench"]
+                results = []
+                for n in range(pairs):
+                    if n % 2:
+                        mine = run_child("cli", path, *argv, code=args.code)
+                        bare = run_child("json", path, code=args.code)
+                    else:
+                        bare = run_child("json", path, code=args.code)
+                        mine = run_child("cli", path, *argv, code=args.code)
+                    results.append((bare, mine))
+                cpu = statistics.median(m["cpu"] for _, m in results)
+                wall = statistics.median(m["wall"] for _, m in results)
+                ratio = median_ratio([(b["cpu"], m["cpu"]) for b, m in results])
+                peak = max(m["peak_mb"] for _, m in results)
+                print(f"  {label:<30} {cpu:7.2f} ({wall:7.2f})  {ratio:5.2f}x {cpu / msgspec_parse:8.2f}x "
+                      f"{cpu / floor_parse:7.2f}x  {peak:6.0f}, {peak / megabytes:4.1f}x")
+            if args.only and "saves" not in args.only:
+                continue
+            saves = run_child("saves", path, str(pairs), code=args.code)
+            later = statistics.median(saves["later_saves"])
+            first_ratio = saves["first_save"] / saves["floors"][0]
+            later_ratio = statistics.median(t / f for t, f in zip(saves["later_saves"], saves["floors"][1:]))
+            print(f"  in one process: open + summaries {saves['open']:.2f} s; get {saves['lookup'] * 1000:.2f} ms; "
+                  f"filter {saves['filter'] * 1000:.1f} ms; peak {saves['peak_mb']:.0f} MB = "
+                  f"{saves['peak_mb'] / megabytes:.1f}x file")
+            print(f"  first save {saves['first_save']:.3f} s = {first_ratio:.2f}x the write+fsync floor measured "
+                  f"beside it; later saves p50 {later:.3f} s = {later_ratio:.2f}x (each paired with a floor)")
+            if not args.no_tinydb:
+                tiny = run_child("tinydb", path, str(pairs), code=args.code)
+                tiny_p50 = statistics.median(tiny["later_saves"])
+                print(f"  TinyDB's default storage (JSONStorage, uncached): insert p50 {tiny_p50:.3f} s = "
+                      f"{tiny_p50 / write_floor:.1f}x the floor; peak {tiny['peak_mb']:.0f} MB")
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-
-bench_copy: Path
 
 if __name__ == "__main__":
     main()

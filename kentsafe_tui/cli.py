@@ -11,17 +11,22 @@ import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from . import __version__
-from .content import Library, builtin_content_dir, check
 from .dates import now_local
 from .model import ValidationError
 from .paths import default_db_path
 from .store import ImportRefused, SETTINGS, Store, StoreError
 from .text import json_escape, safe_line, strip_controls
+
+if TYPE_CHECKING:
+    from .content import Library
+
+# The guidance (content, markdown-it) is imported only by the commands that use it: it was 170 of the 286 ms
+# it took to import the command line, paid by every `list` and `show --json`.
 
 PROG = "kentsafe"
 
@@ -118,15 +123,42 @@ def resolve_content(args: argparse.Namespace) -> str | None:
 
 
 def load_library(args: argparse.Namespace) -> Library:
+    from .content import Library
+
     return Library.default(resolve_content(args))
 
 
-def open_store(args: argparse.Namespace, library: Library | None = None, read_now: bool = True) -> Store:
-    library = library or load_library(args)
-    store = Store(resolve_db(args), user=getattr(args, "user", None), checklist_for=library.checklist_for,
-                  read_now=read_now)
+def open_store(args: argparse.Namespace, library: Library | None = None, read_now: bool = True,
+               progress: str | None = None, rows: bool = True) -> Store:
+    """The store; the guidance is read only if a change needs a playbook's checklist. With `progress`, a
+    large database is read now, saying how far it has got on a terminal."""
+    loaded: list[Library] = [library] if library else []
+
+    def checklist_for(category: str, scope: str, refer: bool) -> list:
+        if not loaded:
+            loaded.append(load_library(args))
+        return loaded[0].checklist_for(category, scope, refer)
+
+    store = Store(resolve_db(args), user=getattr(args, "user", None), checklist_for=checklist_for,
+                  read_now=read_now and progress is None)
     store.on_wait = _Waiting()
+    if progress is not None:
+        store.load(_progress(progress), rows=rows)
     return store
+
+
+def _progress(what: str) -> Callable[[int, int], None] | None:
+    """Progress on stderr, on a terminal only, for work on a large database (nothing below 5,000 records)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def report(done: int, total: int) -> None:
+        if total < 5000:
+            return
+        sys.stderr.write(f"\rkentsafe: {what} {done:,} of {total:,} records" if done < total else "\r\x1b[K")
+        sys.stderr.flush()
+
+    return report
 
 
 class _Waiting:
@@ -183,15 +215,42 @@ def _write_output(text: str, output: str | None, what: str, db: Path) -> None:
     print(f"{what} written to {safe_line(str(target.absolute()))}", file=sys.stderr)
 
 
+def _print_records(store: Store, status: str | None, search: str | None) -> None:
+    """The records as json.dumps(..., ensure_ascii=False, indent=2) prints them, made in C (json's indented
+    output is made in Python, 10x slower) and written a thousand at a time, never all at once in memory."""
+    import msgspec
+
+    out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
+    rows = store.summaries(status, search)
+    if not rows:
+        _print("[]")
+        return
+    sys.stdout.flush()
+    for start in range(0, len(rows), 1000):
+        batch = store.incidents_of(rows[start:start + 1000])  # dataclasses: encoded as to_dict() gives them
+        # Each record indented one level more inside the array: a newline in JSON text is never inside a string.
+        text = b",\n  ".join(msgspec.json.format(msgspec.json.encode(one), indent=2).replace(b"\n", b"\n  ")
+                             for one in batch)
+        chunk = (b"[\n  " if start == 0 else b",\n  ") + json_escape(text.decode()).encode()
+        if out is not None:
+            out.write(chunk)
+        else:
+            sys.stdout.write(chunk.decode())
+    if out is not None:
+        out.write(b"\n]\n")
+        out.flush()
+    else:
+        sys.stdout.write("\n]\n")
+
+
 def cmd_list(args: argparse.Namespace) -> int:
-    store = open_store(args)
+    store = open_store(args, progress="reading" if args.json else None)
     if args.search:
         from .text import clean
 
         args.search = clean(args.search)  # composed and without invisible characters, as records are stored
     if args.json:
-        records = [incident.to_dict() for incident in store.incidents(args.status, args.search)]
-        _print(_json(records))
+        _print_records(store, args.status, args.search)
         return 0
     from .dates import describe
 
@@ -243,7 +302,7 @@ def cmd_letter(args: argparse.Namespace) -> int:
 def cmd_chronology(args: argparse.Namespace) -> int:
     from .export import chronology_html, chronology_markdown, pupil_chronology
 
-    store = open_store(args)
+    store = open_store(args, progress="reading")
     entries = pupil_chronology(store.incidents(), args.pupil)
     if not entries:
         raise StoreError(f"no incident names a pupil called {args.pupil!r}")
@@ -256,7 +315,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from . import oversight
 
     library = load_library(args)
-    store = open_store(args, library)
+    store = open_store(args, library, progress="reading")
     now = now_local()
     days = store.settings().get("open_days_warning")
     stale = [(doc.path.name, doc.title, doc.review_due) for doc in library.stale(now.date())]
@@ -303,7 +362,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         if "digits" in str(problem):
             problem = ValueError("it holds a number thousands of digits long")
         raise StoreError(f"{name} cannot be imported: {safe_line(str(problem))[:200]}; nothing was imported") from None
-    store = open_store(args)
+    store = open_store(args, progress="reading")
     source = "standard input" if args.file == "-" else Path(args.file).name
     try:
         ids = store.import_records(records, source=source, allow_duplicates=args.allow_duplicates)
@@ -315,7 +374,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     if store.interrupted_after_save:
         print("kentsafe: interrupted while saving, but the import had already been saved whole", file=sys.stderr)
     try:
-        _print(f"imported {len(ids)} incident(s): {', '.join(ids)}" if ids else "the file held no incidents")
+        if not ids:
+            _print("the file held no incidents")
+        else:  # one line, however many: the ids of one import follow on from each other
+            _print(f"imported {len(ids)} incident(s): {ids[0]}" + (f" to {ids[-1]}" if len(ids) > 1 else ""))
     except KeyboardInterrupt:  # it landed: say so, and do not report it as interrupted
         print(f"kentsafe: imported {len(ids)} incident(s) before the interrupt", file=sys.stderr)
     return 0
@@ -328,7 +390,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if len(parts) != 2 or not parts[0].isdigit() or not re.fullmatch(r"[0-9a-f]{64}", parts[1]):
             raise UsageError("--head takes SEQ:HASH as verify printed it, e.g. 340:9f2c...(64 hex digits)")
         noted = int(parts[0]), parts[1]
-    store = open_store(args)
+    store = open_store(args, progress="reading", rows=False)
     problems = store.verify()
     if noted and not problems:
         missing = store.holds_head(*noted)
@@ -364,6 +426,8 @@ def cmd_settings(args: argparse.Namespace) -> int:
 def cmd_content(args: argparse.Namespace) -> int:
     if args.content_command != "check":
         raise UsageError("say what to do with the content: kentsafe content check [DIR]")
+    from .content import Library, builtin_content_dir, check
+
     folder = Path(args.dir).expanduser() if args.dir else builtin_content_dir()
     if not folder.is_dir():
         raise StoreError(f"{folder} is not a folder")

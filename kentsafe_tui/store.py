@@ -23,11 +23,27 @@ re-read if another process changed it, the change is applied to the newest data,
 atomically. Reads take no lock: a reader sees the old file or the new one, whole.
 
 Nothing is ever deleted. Closing a record keeps it; an amendment adds to the history beside the original.
+
+Size (issue 12; figures from ``benchmarks/store.py`` at 50,000 full-playbook incidents, a 478 MB file)
+--------------------------------------------------------------------------------------------------------
+- Each command pays for what it reads: `get` looks up the id index (the summaries are made only by the
+  commands that list), the search text is made at the first search, bulk readers (`incidents`) do not copy
+  the records, and a save updates the index and the one summary it changed. `show`, `export` and `letter`
+  cost 0.4x a bare ``json.loads`` of the file, `list` 0.6x, `stats` 1.25x, `verify` 1.5x.
+- One file, not one per year of creation. Reading costs the same either way: the list, search, `stats`,
+  `verify` and chronologies read every year. Only a save would shrink, and a save is now the floor of one
+  file (join the unchanged records' bytes, write, fsync: about 1 s at 478 MB on a busy shared disk, done by
+  the app off the screen's thread). Against that, several files would lose what one gives for free: a save
+  is one atomic rename (the chain head in ``_meta`` and the record change together; across files that
+  needs a journal), a backup is one copy, and SPEC promises one TinyDB file. Revisit when one save's
+  write and fsync pass about a second where the app runs.
 """
 
 from __future__ import annotations
 
+import bisect
 import copy
+import gc
 import os
 import re
 import signal
@@ -35,7 +51,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -65,6 +81,7 @@ from .storage import (
     AtomicJSONStorage,
     CorruptDatabase,
     NewerSchema,
+    Progress,
     StoreError,
     check_head,
 )
@@ -174,7 +191,10 @@ def login_name() -> str:
 
 @dataclass(frozen=True)
 class Summary:
-    """What the incident list needs of a record, without building the whole record."""
+    """What the incident list needs of a record, without building the whole record.
+
+    `text`, everything a person typed, case-folded, for "type to filter", is made the first time a search
+    needs it (most commands never search), from the record the summary was made of."""
 
     id: str
     rev: int
@@ -188,23 +208,12 @@ class Summary:
     done: int
     total: int
     order: float
-    text: str  # everything a person typed, case-folded, for "type to filter"
+    source: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> Summary:
+    def of(cls, doc: dict[str, Any], text: str | None = None) -> Summary:
         checklist = doc.get("checklist") or []
-        searchable = [
-            doc.get(key, "")
-            for key in ("id", "summary", "details", "follow_up", "actions", "outcome", "referral_rationale",
-                        "parents_note", "category", "status", "created_by", "concern_at")
-        ]
-        for name in NESTED:
-            for entry in doc.get(name) or []:
-                if name == "checklist":  # the playbook's own words are in every record: only the DSL's notes
-                    searchable.append(str(entry.get("note", "")))
-                else:
-                    searchable.extend(str(value) for value in entry.values())
-        return cls(
+        row = cls(
             id=doc["id"],
             rev=doc.get("rev", 0),
             concern_at=doc.get("concern_at", ""),
@@ -217,12 +226,52 @@ class Summary:
             done=sum(1 for item in checklist if item.get("state") != "todo"),
             total=len(checklist),
             order=sort_key(doc.get("concern_at")),
-            text=" " + _WORD_BREAKS.sub(" ", "\n".join(searchable).casefold()),
+            source=doc,
         )
+        if text is not None:
+            object.__setattr__(row, "_text", text)
+        return row
+
+    @property
+    def text(self) -> str:
+        made = self.__dict__.get("_text")
+        if made is None:
+            made = _search_text(self.source)
+            object.__setattr__(self, "_text", made)
+        return made
+
+    @property
+    def has_text(self) -> bool:
+        return "_text" in self.__dict__
 
     def matches(self, words: list[str]) -> bool:
         """Every word must begin a word of the record: "ale" finds "Alex", not "whale"."""
-        return all(" " + word in self.text for word in words)
+        text = self.text
+        return all(" " + word in text for word in words)
+
+
+def _search_text(doc: dict[str, Any]) -> str:
+    searchable = [
+        doc.get(key, "")
+        for key in ("id", "summary", "details", "follow_up", "actions", "outcome", "referral_rationale",
+                    "parents_note", "category", "status", "created_by", "concern_at")
+    ]
+    for name in NESTED:
+        for entry in doc.get(name) or []:
+            if name == "checklist":  # the playbook's own words are in every record: only the DSL's notes
+                searchable.append(str(entry.get("note", "")))
+            else:
+                searchable.extend(str(value) for value in entry.values())
+    return " " + _WORD_BREAKS.sub(" ", "\n".join(searchable).casefold())
+
+
+def _newest_first(row: Summary) -> tuple[float, str]:
+    return (row.order, row.id)
+
+
+def _narrows(before: tuple[str, ...], after: tuple[str, ...]) -> bool:
+    """Whether every record matching `after` also matches `before`: each earlier word begins a later one."""
+    return all(any(word.startswith(old) for word in after) for old in before)
 
 
 def merge_checklist(existing: list[ChecklistItem], wanted: list[ChecklistItem]) -> list[ChecklistItem]:
@@ -282,10 +331,16 @@ class Store:
         self.interrupted_after_save = False  # ctrl-C came while a save was being written; the save landed
         self._mutex = threading.RLock()
         self._swept = False
-        self._summaries: dict[str, Summary] = {}
-        self._ordered: list[Summary] = []
-        self._summary_generation = -1
+        # Caches of the data in memory, each valid for one `generation` of the storage: the id index (cheap,
+        # for every command), and the summaries, oldest concern first (only for the commands that list).
         self._index: dict[str, str] = {}
+        self._index_generation = -1
+        self._summaries: dict[str, Summary] = {}
+        self._ascending: list[Summary] = []
+        self._summary_generation = -1
+        self._written: list[str] = []  # doc ids the open transaction wrote
+        self._searches: dict[tuple[str | None, tuple[str, ...]], list[Summary]] = {}  # the last few, newest last
+        self._searched_generation = -1
         self._db = TinyDB(str(self.path), storage=AtomicJSONStorage, migrate=self._migrate)
         self._storage: AtomicJSONStorage = self._db.storage  # type: ignore[assignment]
         self._incidents = self._db.table(INCIDENTS, cache_size=0)
@@ -308,35 +363,122 @@ class Store:
     def _data(self) -> dict[str, Any]:
         with self._mutex:
             data = self._storage.read()
-            if self._summary_generation != self._storage.generation:
+            if self._index_generation != self._storage.generation:
                 self._rebuild_caches(data)
             return data
 
     def _rebuild_caches(self, data: dict[str, Any]) -> None:
-        old = self._summaries
-        self._summaries, self._index = {}, {}
-        for doc_id, doc in data.get(INCIDENTS, {}).items():
-            cached = old.get(doc["id"])
-            self._summaries[doc["id"]] = cached if cached and cached.rev == doc.get("rev") else Summary.of(doc)
+        """The id index, for the data in memory now."""
+        self._index = {doc["id"]: doc_id for doc_id, doc in data.get(INCIDENTS, {}).items()}
+        self._index_generation = self._storage.generation
+
+    def _rows(self) -> list[Summary]:
+        """Every summary, oldest concern first, rebuilt only when the data was replaced by a re-read."""
+        with self._mutex:
+            data = self._data()
+            if self._summary_generation != self._storage.generation:
+                old = self._summaries
+                self._summaries = {}
+                for doc in data.get(INCIDENTS, {}).values():
+                    cached = old.get(doc["id"])
+                    same = cached is not None and cached.rev == doc.get("rev") and cached.has_text
+                    self._summaries[doc["id"]] = Summary.of(doc, cached.text if same else None)  # type: ignore[union-attr]
+                self._ascending = sorted(self._summaries.values(), key=_newest_first)
+                self._summary_generation = self._storage.generation
+            return self._ascending
+
+    def _refresh_rows(self, data: dict[str, Any], doc_ids: list[str], summaries: bool) -> None:
+        """After our own save: the index (and the summaries) of the records it wrote, not all of them again."""
+        for doc_id in doc_ids:
+            doc = data[INCIDENTS][doc_id]
             self._index[doc["id"]] = doc_id
-        # Newest concern first, sorted once per change of the data rather than at every key of a filter.
-        self._ordered = sorted(self._summaries.values(), key=lambda row: (row.order, row.id), reverse=True)
-        self._summary_generation = self._storage.generation
+            if not summaries:
+                continue
+            old = self._summaries.get(doc["id"])
+            if old is not None:
+                at = bisect.bisect_left(self._ascending, _newest_first(old), key=_newest_first)
+                while self._ascending[at] is not old:
+                    at += 1
+                del self._ascending[at]
+            row = self._summaries[doc["id"]] = Summary.of(doc)
+            bisect.insort(self._ascending, row, key=_newest_first)
+
+    def load(self, progress: Progress | None = None, *, rows: bool = True, search: bool = False) -> int:
+        """Read the database now, with its summaries unless not `rows` (and their search text when `search`);
+        the number of incidents. Safe in a worker thread: the file is parsed one record at a time, and between
+        records the app's screen keeps answering keys. `progress(done, total)` is told as records are read."""
+        with self._mutex:
+            self._storage.progress = progress
+            try:
+                self._data()
+            finally:
+                self._storage.progress = None
+        if not rows:
+            return self.count()
+        made = self._rows()
+        if search:
+            for row in made:
+                row.text  # noqa: B018 (made once, kept with the summary)
+        return len(made)
+
+    def changed_on_disk(self) -> bool:
+        """Whether the next read must read the file (another DSL saved, or nothing read yet): one stat. The app
+        polls this and calls `load` in a worker, so no key waits for a re-read. Takes no lock: it never waits
+        for a read in progress."""
+        return self._storage.stale()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the summaries are ready for the data in memory (the list opens without reading)."""
+        return self._summary_generation == self._storage.generation and self._storage.generation > 0
 
     def summaries(self, status: str | None = None, search: str | None = None) -> list[Summary]:
-        """Newest concern first. `search` keeps records holding every word, in any field."""
+        """Newest concern first. `search` keeps records holding every word, in any field.
+
+        A search narrowing one made before (a letter typed onto the words) looks only at that one's results,
+        and the last few searches are kept, so erasing a letter is answered at once."""
         with self._mutex:
-            self._data()
-            rows = self._ordered
-        if status:
-            rows = [row for row in rows if row.status == status]
-        if search and search.strip():
-            words = _WORD_BREAKS.sub(" ", search.casefold()).split()
-            rows = [row for row in rows if row.matches(words)]
-        return list(rows)
+            rows = self._rows()
+            generation = self._summary_generation
+            words = tuple(_WORD_BREAKS.sub(" ", search.casefold()).split()) if search else ()
+            if not words:
+                ordered = rows[::-1]
+                return [row for row in ordered if row.status == status] if status else ordered
+            if self._searched_generation != generation:
+                self._searches, self._searched_generation = {}, generation
+            found = self._searches.get((status, words))
+            if found is None:
+                base = min((kept for (kept_status, kept_words), kept in self._searches.items()
+                            if kept_status == status and _narrows(kept_words, words)), key=len, default=None)
+                if base is None:
+                    ordered = rows[::-1]
+                    base = [row for row in ordered if row.status == status] if status else ordered
+                needles = [" " + word for word in words]
+                if len(needles) == 1:
+                    needle = needles[0]
+                    found = [row for row in base if needle in row.text]
+                else:
+                    found = [row for row in base if all(needle in row.text for needle in needles)]
+                if len(self._searches) >= 16:
+                    del self._searches[next(iter(self._searches))]
+                self._searches[(status, words)] = found
+            return list(found)
 
     def incidents(self, status: str | None = None, search: str | None = None) -> list[Incident]:
-        return [self.get(row.id) for row in self.summaries(status, search)]
+        """The records, newest concern first, for reading only: unlike `get`, they are not copied, so their
+        history entries are the store's own (change a record only through the store)."""
+        return self.incidents_of(self.summaries(status, search))
+
+    def incidents_of(self, rows: list[Summary]) -> list[Incident]:
+        """The records of these summaries, for reading only (see `incidents`)."""
+        with self._mutex:
+            collecting = gc.isenabled()
+            gc.disable()  # many small objects, none of them garbage: a collection would only walk them
+            try:
+                return [Incident.from_dict(row.source) for row in rows]
+            finally:
+                if collecting:
+                    gc.enable()
 
     def count(self) -> int:
         with self._mutex:
@@ -377,7 +519,10 @@ class Store:
                 if not self._swept:
                     remove_stale_temps(self.path)
                     self._swept = True
+                generation = self._storage.generation
                 self._storage.begin()
+                fresh = self._storage.generation == generation  # nobody else saved since we last read
+                self._written = []
                 try:
                     data = self._storage.read()
                     yield data
@@ -386,6 +531,12 @@ class Store:
                         lock.release()
                     if caught:  # ctrl-C came while the file was being replaced: the change landed all the same
                         self.interrupted_after_save = True
+                    if fresh and self._index_generation == generation != self._storage.generation:
+                        rows = self._summary_generation == generation
+                        self._refresh_rows(self._storage.read(), self._written, rows)
+                        self._index_generation = self._storage.generation
+                        if rows:
+                            self._summary_generation = self._storage.generation
                 except WriteFailed as problem:
                     raise SaveFailed(
                         f"{problem}. Nothing was lost: the file still holds the last good save and your change is "
@@ -396,7 +547,8 @@ class Store:
                     raise
             finally:
                 lock.release()
-                self._summary_generation = -1
+                if self._index_generation != self._storage.generation:
+                    self._index_generation = self._summary_generation = -1
 
     def _wait_for(self, lock: Any, timeout_error: type[Exception]) -> None:
         """Take the lock, waiting as long as the queue ahead of us is moving.
@@ -472,6 +624,7 @@ class Store:
         }
         self._incidents.upsert(Document(record, doc_id=doc_id))
         self._meta.upsert(Document(meta, doc_id=int(META_ID)))
+        self._written.append(str(doc_id))
         return record
 
     def _next_doc_id(self, data: dict[str, Any]) -> int:
@@ -571,7 +724,8 @@ class Store:
         now = self._clock()
         at = to_iso(now)
         with self._transaction() as data:
-            self._rebuild_caches(data)
+            if self._index_generation != self._storage.generation:
+                self._rebuild_caches(data)
             doc_id = self._index.get(incident_id)
             if doc_id is None:
                 raise NotFound(f"there is no incident {incident_id!r} in {self.path}")

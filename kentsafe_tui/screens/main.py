@@ -127,7 +127,9 @@ class MainScreen(StrayTyping, EditingFlows, ReadingActions, Screen):
         """Read the database in the background, so a large one does not hold back the first frame. The
         store's lock makes anything that needs the records wait for this read."""
         try:
-            self.context.store.count()
+            # issue 12 (perf): parses one record at a time, so the screen keeps answering keys meanwhile, and
+            # makes the list's summaries and search text here rather than at the first ctrl+o or filter key.
+            self.context.store.load(search=True)
         except StoreError as problem:
             # Posted, not called: the worker finishes at once, and the app leaves from its own loop.
             self.post_message(self.RecordsUnreadable(str(problem)))
