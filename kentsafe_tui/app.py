@@ -46,6 +46,7 @@ class KentsafeApp(App):
         self.animation_level = "none"  # every animation frame is a repaint over SSH
         self._held_keys: deque[events.Key] = deque()
         self._deferred = 0
+        self.holding = 0  # a save is running in a thread: keys wait for it (see _deliver_keys)
         self._previous_handlers: dict[int, object] = {}
 
     def get_default_screen(self) -> Screen:
@@ -69,6 +70,8 @@ class KentsafeApp(App):
 
     async def _deliver_keys(self) -> None:
         while self._held_keys:
+            while self.holding:  # a save in progress: the next key must see its result, not race it
+                await asyncio.sleep(0.02)
             await settle(self)
             if self._work_waiting() and self._deferred < DEFER_LIMIT:
                 # The app has work queued behind this key that the key before it set off: a key a widget

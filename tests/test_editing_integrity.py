@@ -7,6 +7,7 @@ lost or misplaced before. (The same comparison in a real terminal is in test_tim
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import re
 from pathlib import Path
@@ -24,7 +25,7 @@ from kentsafe_tui.screens.main import MainScreen
 
 from .app_helpers import NARROW, USER, WIDE, make_app, make_store, q, rendered_text
 from .conftest import make_incident
-from .keys_helpers import burst, settled, slowly
+from .keys_helpers import burst, key_events, settled, slowly
 
 TO_ADD_PUPIL = ["tab"] * 6  # summary, when, category, scope, status, what happened, "+ Add a pupil"
 TIMESTAMPS = {"at", "created_at", "updated_at", "concern_at", "hash", "prev", "seq"}
@@ -363,3 +364,64 @@ async def test_the_first_hour_opens_with_one_key_and_shows_every_step_at_80x24(t
         assert body.max_scroll_y == 0  # all of it on one screen at 80x24
         await burst(pilot, ["escape", "f4", "space", "f9"])  # a tick shows against its step
         assert "(1/1 ticked)" in shown_text(first_hour_table(library, app.screen_stack[0].session.edited))
+
+
+async def test_a_save_queued_behind_another_kentsafe_says_so_and_typing_waits_for_it(seeded_db, library):
+    """Another process holds the lock for a few seconds: the screen keeps drawing, says it is waiting, saves
+    when its turn comes, and keys typed meanwhile land after the save (in the form, unsaved)."""
+    import subprocess
+    import sys
+
+    db_path, incident_id = seeded_db
+    app = make_app(make_store(db_path, library, now_local), library)
+    seen: list[str] = []
+    original = app.notify
+    app.notify = lambda message, *a, **k: (seen.append(str(message)), original(message, *a, **k))[1]
+    async with app.run_test(size=WIDE) as pilot:
+        await open_first(pilot)
+        holder = subprocess.Popen([sys.executable, "-c", (
+            "import filelock, sys, time; lock = filelock.FileLock(sys.argv[1]); lock.acquire(); "
+            "print('held', flush=True); time.sleep(3); lock.release()"), str(db_path) + ".lock"],
+            stdout=subprocess.PIPE, text=True)
+        assert holder.stdout.readline().strip() == "held"
+        app.screen.set_focus(q(app, "#f-details"))
+        for key in key_events(["text:Queued save", "ctrl+s", "text: then more"]):
+            key.set_sender(app)
+            app._driver.send_message(key)
+        for _ in range(200):  # the app is not frozen: it says it is waiting while the other still holds it
+            if any("Waiting for other kentsafes" in message for message in seen):
+                break
+            await asyncio.sleep(0.05)  # not pilot.pause: that waits for the app, which is busy saving
+        assert any("Waiting for other kentsafes" in message for message in seen)
+        assert holder.poll() is None
+        holder.wait(timeout=30)
+        await settled(pilot)
+        assert make_store(db_path, library, now_local).get(incident_id).details == "Queued save"
+        assert q(app, "#f-details", TextArea).text == "Queued save then more"
+        assert app.screen.unsaved
+
+
+async def test_a_time_in_the_hour_the_clocks_change_says_which_time_was_understood(tmp_path, library):
+    app = make_app(make_store(tmp_path / "records.json", library, now_local), library)
+    async with app.run_test(size=WIDE) as pilot:
+        await burst(pilot, ["text:Clock change", "tab", "text:29/03/2026 01:30"])
+        hint = re.sub(r"\s+", " ", rendered_text(q(app, "#hint-concern_at")))
+        assert "did not happen" in hint and "02:30" in hint
+        await burst(pilot, ["tab", "shift+tab", "text:25/10/2026 01:30"])
+        hint = re.sub(r"\s+", " ", rendered_text(q(app, "#hint-concern_at")))
+        assert "happens twice" in hint
+
+
+async def test_the_list_filter_finds_a_name_typed_with_an_invisible_character(seeded_db, library):
+    from kentsafe_tui.screens.incident_list import IncidentListScreen
+
+    db_path, incident_id = seeded_db
+    app = make_app(make_store(db_path, library, now_local), library)
+    async with app.run_test(size=WIDE) as pilot:
+        await burst(pilot, ["ctrl+o"])
+        assert isinstance(app.screen, IncidentListScreen)
+        filter_box = app.screen.query_one("#list-filter", Input)
+        filter_box.value = "Sam\u200b Example"  # pasted from a chat, with a zero-width space
+        await settled(pilot)
+        await burst(pilot, ["enter"])
+        assert isinstance(app.screen, MainScreen) and app.screen.session.edited.id == incident_id

@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 from ..content import Library
 from ..dates import describe
 from ..store import ConflictError
+from ..text import strip_controls
 from ..widgets.safe_inputs import SafeButton, SafeInput, SafeTextArea
 
 
@@ -339,7 +340,9 @@ class TextViewDialog(Dialog):
 
     def __init__(self, title: str, text: str, path: Path | None) -> None:
         super().__init__()
-        self.title_text, self.text, self.path = title, text, path
+        # Reports are cleaned where they are made; cleaned again here, as they go to the terminal and the
+        # clipboard, so no control character in a record can reach either.
+        self.title_text, self.text, self.path = strip_controls(title), strip_controls(text), path
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide-dialog tall-dialog") as box:

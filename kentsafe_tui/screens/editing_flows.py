@@ -8,6 +8,8 @@ checklist, show_session, show_checklist, mark_dirty, focus_error and the notices
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 from rich.text import Text
@@ -25,10 +27,34 @@ DRAFT_EVERY = 1.0  # seconds between draft writes while typing
 
 class EditingFlows:
     def init_flows(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._draft_due = False
         self._offering = False
         self._declined: set[Path] = set()
         self._noticed: set[Path] = set()
+
+    async def _write(self, call):
+        """A write to the store, in a thread: a save may queue behind other DSLs' saves for many seconds, and
+        the screen must go on drawing (and say so) meanwhile. Keys wait until it is done (app.holding)."""
+        self.app.holding += 1
+        try:
+            return await asyncio.to_thread(call)
+        finally:
+            self.app.holding -= 1
+
+    def lock_waited(self, seconds: float) -> None:
+        """From the store, possibly from the saving thread: how long a save has queued for the lock."""
+        loop = self._loop
+        if loop is not None and seconds >= 1:
+            loop.call_soon_threadsafe(self._show_lock_wait, seconds)
+
+    def _show_lock_wait(self, seconds: float) -> None:
+        shown = getattr(self, "_lock_wait_shown", 0.0)
+        if time.monotonic() - shown < 4:
+            return
+        self._lock_wait_shown = time.monotonic()
+        self.notify(f"Waiting for other kentsafes to finish saving ({seconds:.0f} s). Your change is kept; "
+                    "it is saved as soon as it is its turn.", markup=False, timeout=5)
 
     def typed(self) -> None:
         self._draft_due = True
@@ -43,9 +69,11 @@ class EditingFlows:
         self.show_session()
         self.action_focus_pane("form")
 
-    def action_open_list(self) -> None:
+    async def action_open_list(self) -> None:
         from .incident_list import IncidentListScreen
 
+        if not await self.records_ready():
+            return
         self._then_if_clean(lambda: self.app.push_screen(IncidentListScreen(self.context.store), self._open),
                             "open another incident")
 
@@ -74,9 +102,9 @@ class EditingFlows:
             return
         name = self.session.edited.id or "the new incident"
 
-        def decided(choice: str | None) -> None:
+        async def decided(choice: str | None) -> None:
             if choice == "save":
-                self._save(after=then)
+                await self._save(after=then)
             elif choice == "discard":
                 self.context.drafts.clear()
                 self._draft_due = False
@@ -88,10 +116,10 @@ class EditingFlows:
                                            ("escape", "Cancel", "cancel")]), decided)
 
     # Saving --------------------------------------------------------------------------------------------
-    def action_save(self) -> None:
-        self._save()
+    async def action_save(self) -> None:
+        await self._save()
 
-    def _save(self, after=None) -> bool:
+    async def _save(self, after=None) -> bool:
         unparsed = self.form.problems()
         if unparsed:
             self.form.show_errors({})
@@ -106,7 +134,7 @@ class EditingFlows:
             if self.session.refer_now_not_referred():
                 self._ask_why_not_referring(after)
                 return False
-            saved = self.session.save()
+            saved = await self._write(self.session.save)
         except ValidationError as problem:
             self.form.show_errors(problem.errors)
             self.focus_error(problem.errors)
@@ -128,11 +156,11 @@ class EditingFlows:
         return True
 
     def _ask_why_not_referring(self, after) -> None:
-        def answered(reason: str | None) -> None:
+        async def answered(reason: str | None) -> None:
             if reason:
                 self.session.confirm_not_referring(reason)
                 self.show_session(fresh=False)
-                self._save(after=after)
+                await self._save(after=after)
 
         self.app.push_screen(AskTextDialog(
             "Not referring, although an answer is yes",
@@ -141,7 +169,7 @@ class EditingFlows:
             "your name and the time, and oversight lists the incident). Escape goes back to change it.",
             multiline=True, ok_label="Record the reason and save"), answered)
 
-    def _resolve_conflict(self, choice: str | None, conflict: ConflictError, after=None) -> None:
+    async def _resolve_conflict(self, choice: str | None, conflict: ConflictError, after=None) -> None:
         if choice == "amend":
             both = self.session.keep_both(conflict)
             self.show_session(fresh=False)
@@ -152,7 +180,7 @@ class EditingFlows:
                            "versions are in the form, theirs under a marked line. Make it say what it should, "
                            "then save (ctrl+s).")
             else:
-                self._save(after=after)
+                await self._save(after=after)
         elif choice == "reload":
             kept = self._set_aside()
             self.session.reload()
@@ -181,20 +209,20 @@ class EditingFlows:
                 question += f"\n\n{todo} checklist item(s) are still to do: tick them, or mark them not " \
                             "applicable with a reason, before or after closing."
 
-            def closed(outcome: str | None) -> None:
+            async def closed(outcome: str | None) -> None:
                 if outcome is not None:
                     session.apply("outcome", outcome)
                     session.apply("status", "closed")
                     self.show_session(fresh=False)
-                    self._save()
+                    await self._save()
             self.app.push_screen(AskTextDialog("Closing the incident", question, session.edited.outcome,
                                                multiline=True, ok_label="Close and save"), closed)
         elif event.old == "closed":
-            def reopened(reason: str | None) -> None:
+            async def reopened(reason: str | None) -> None:
                 if reason is not None:
                     session.reopen(event.new, reason)
                     self.show_session(fresh=False)
-                    self._save()
+                    await self._save()
             self.app.push_screen(AskTextDialog("Reopening the incident", "Why is it being reopened?",
                                                ok_label="Reopen and save"), reopened)
         else:
@@ -254,6 +282,8 @@ class EditingFlows:
 
     # Drafts --------------------------------------------------------------------------------------------
     def start_drafts(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.context.store.on_wait = self.lock_waited
         self.set_interval(DRAFT_EVERY, self._write_draft_if_due)
         self.call_after_refresh(self._check_drafts, True)
         self.set_interval(5, self._check_drafts)

@@ -14,6 +14,7 @@ from ..dates import from_iso
 from ..store import Store, Summary
 from ..widgets.safe_inputs import SafeInput
 from ..dialogs import Dialog
+from ..text import clean
 
 SHOWN = 100  # more rows than a screen holds; the filter finds the rest
 STATUS_STYLES = {"open": "bold yellow", "awaiting_response": "bold cyan", "monitoring": "bold green", "closed": "dim"}
@@ -69,6 +70,7 @@ class IncidentListScreen(Dialog):
         self.set_focus(self.query_one("#list-filter"))
 
     def _fill(self, words: str) -> None:
+        words = clean(words)  # as records are stored: composed, no invisible characters
         rows = self.store.summaries(search=words or None)
         shown = rows[:SHOWN]
         self.ids = [row.id for row in shown]

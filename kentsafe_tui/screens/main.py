@@ -15,7 +15,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -24,13 +23,13 @@ from ..dialogs import ChoiceDialog
 from ..editing import EditRefused, EditSession
 from ..keys import MAIN_KEYS
 from ..outputs import Outputs
-from ..store import StoreError
 from ..widgets.checklist import ChecklistView
 from ..widgets.form import IncidentForm
 from ..widgets.guidance import GuidancePane
 from .bindings import bindings_for
 from .editing_flows import EditingFlows
 from .reading import ReadingActions
+from .records import RecordsInBackground
 from .typing_guard import StrayTyping
 
 __all__ = ["Context", "MainScreen"]
@@ -51,7 +50,7 @@ def tab_line(current: str, progress: tuple[int, int], unsaved: bool) -> Text:
     return text
 
 
-class MainScreen(StrayTyping, EditingFlows, ReadingActions, Screen):
+class MainScreen(RecordsInBackground, StrayTyping, EditingFlows, ReadingActions, Screen):
     # No automatic focus: None would mean the App's "*" (the guidance, the first focusable widget), and a
     # selector is focused before layout settles, scrolling the form. on_mount puts the cursor in Summary.
     AUTO_FOCUS = ""
@@ -105,8 +104,10 @@ class MainScreen(StrayTyping, EditingFlows, ReadingActions, Screen):
     def _form_ready(self) -> None:
         # Parsing holds Python's lock, so a thread alone would still delay the first frame: the read starts
         # when the screen is complete, which also means a damaged file is reported on a settled screen.
-        self.run_worker(self._read_records, thread=True, exclusive=True, group="read")
+        self._start_reading()
         self._call_waiting()
+        # Another DSL's save is read in the background too, as soon as it is seen (one stat every 2 s).
+        self.set_interval(2, self._reread_if_changed)
 
     def when_complete(self, callback: Callable[[], object]) -> None:
         """Call back once the lower form has arrived (at once if it has). Leaving while Textual is still
@@ -122,25 +123,6 @@ class MainScreen(StrayTyping, EditingFlows, ReadingActions, Screen):
         waiting, self._when_complete = self._when_complete, []
         for callback in waiting:
             callback()
-
-    def _read_records(self) -> None:
-        """Read the database in the background, so a large one does not hold back the first frame. The
-        store's lock makes anything that needs the records wait for this read."""
-        try:
-            # issue 12 (perf): parses one record at a time, so the screen keeps answering keys meanwhile, and
-            # makes the list's summaries and search text here rather than at the first ctrl+o or filter key.
-            self.context.store.load(search=True)
-        except StoreError as problem:
-            # Posted, not called: the worker finishes at once, and the app leaves from its own loop.
-            self.post_message(self.RecordsUnreadable(str(problem)))
-
-    class RecordsUnreadable(Message):
-        def __init__(self, reason: str) -> None:
-            super().__init__()
-            self.reason = reason
-
-    def on_main_screen_records_unreadable(self, event: RecordsUnreadable) -> None:
-        self.app.quit_with_error(event.reason)
 
     # Showing the session -------------------------------------------------------------------------------
     def show_session(self, fresh: bool = True) -> None:

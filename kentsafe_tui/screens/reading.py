@@ -30,10 +30,12 @@ class ReadingActions:
         if self.guidance.show(slug) and self.has_class("-narrow"):
             self.action_focus_pane("guidance")
 
-    def action_oversight(self) -> None:
+    async def action_oversight(self) -> None:
         from ..oversight import DEFAULT_OPEN_DAYS, compute
         from ..dialogs.oversight import OversightScreen
 
+        if not await self.records_ready():
+            return
         store, library = self.context.store, self.context.library
         days = store.settings().get("open_days_warning")
         stale = [(doc.path.name, doc.title, doc.review_due) for doc in library.stale(self.context.today)]
@@ -67,8 +69,8 @@ class ReadingActions:
             self._error(str(problem))
 
     def action_pupil_chronology(self) -> None:
-        def chosen(name: str | None) -> None:
-            if name:
+        async def chosen(name: str | None) -> None:
+            if name and await self.records_ready():
                 output = self.outputs.chronology(name)
                 if output is None:
                     self._warn(f"No incident names a pupil called {name.strip()}.")

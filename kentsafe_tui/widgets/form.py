@@ -30,7 +30,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from ..content import Library
-from ..dates import DateError, describe, from_iso, parse_date, parse_when, to_iso
+from ..dates import DateError, clock_change_note, describe, from_iso, parse_date, parse_when, to_iso
 from ..model import (
     AGENCIES,
     ANSWERS,
@@ -450,7 +450,8 @@ class IncidentForm(VerticalScroll):
             understood = _understand(typed, "moment")
         except DateError:
             understood = ""
-        hint.update(Text(f"Understood as {describe(understood)}") if understood else "")
+        note = clock_change_note(typed) if understood else None  # an hour the clocks skip or repeat
+        hint.update(Text(f"Understood as {describe(understood)}" + (f". {note}" if note else "")) if understood else "")
 
     # Reacting to typing ------------------------------------------------------------------------------
     def _edited(self, path: str, value: Any) -> None:

@@ -1,0 +1,58 @@
+"""Reading the records in a worker thread: at start, and again whenever another DSL's save is seen, so no key
+ever waits for a parse. Anything that needs the records waits for the read instead of reading them itself."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.message import Message
+
+from ..store import StoreError
+
+
+class RecordsInBackground:
+    """Mixed into MainScreen, which provides context, run_worker, post_message, notify and app."""
+
+    _reading = False
+
+    def _start_reading(self) -> None:
+        self._reading = True
+        self.run_worker(self._read_records, thread=True, group="read")
+
+    def _reread_if_changed(self) -> None:
+        if not self._reading and self.context.store.changed_on_disk():
+            self._start_reading()
+
+    async def records_ready(self) -> bool:
+        """Wait for the records to be read (in the worker), saying so if it takes a moment, rather than read
+        them here and freeze the screen. Keys typed meanwhile wait too, for what opens next."""
+        for turn in range(1200):  # a minute at most
+            if self.context.store.loaded:
+                return True
+            if not self._reading:
+                self._start_reading()
+            if turn == 6:
+                self.notify("Reading the records (a large database takes a few seconds)…", markup=False, timeout=4)
+            await asyncio.sleep(0.05)
+        return False
+
+    def _read_records(self) -> None:
+        """Read the database in the background, so a large one does not hold back the first frame. The
+        store's lock makes anything that needs the records wait for this read."""
+        try:
+            # issue 12 (perf): parses one record at a time, so the screen keeps answering keys meanwhile, and
+            # makes the list's summaries and search text here rather than at the first ctrl+o or filter key.
+            self.context.store.load(search=True)
+        except StoreError as problem:
+            # Posted, not called: the worker finishes at once, and the app leaves from its own loop.
+            self.post_message(self.RecordsUnreadable(str(problem)))
+        finally:
+            self._reading = False
+
+    class RecordsUnreadable(Message):
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
+    def on_records_in_background_records_unreadable(self, event: RecordsUnreadable) -> None:
+        self.app.quit_with_error(event.reason)
