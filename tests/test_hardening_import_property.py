@@ -139,7 +139,7 @@ async def test_any_import_is_refused_untouched_or_works_everywhere(tmp_path, lib
             outcomes["refused"] += 1
             return
         outcomes["accepted"] += 1
-        ids = out.split(": ", 1)[1].strip().split(", ") if ": " in out else []
+        ids = imported_ids(out)
         accepted.extend(ids)
         for args in (["list"], ["list", "--json"], ["stats"], ["stats", "--json"], ["verify"]):
             code, out, err = cli(*args, "--db", db)
@@ -167,3 +167,16 @@ async def test_any_import_is_refused_untouched_or_works_everywhere(tmp_path, lib
             await pilot.pause()
             assert main_screen(app).session.edited.id == incident_id
     assert Path(db).exists()
+
+
+def imported_ids(out: str) -> list[str]:
+    """The new ids from import's one summary line: "imported 3 incident(s): 2026-0001 to 2026-0003"."""
+    if ": " not in out:
+        return []
+    first, _, last = out.split(": ", 1)[1].strip().partition(" to ")
+    if not last:
+        return [first]
+    year, start = first.split("-")
+    end = int(last.split("-")[1])
+    return [f"{year}-{number:04d}" for number in range(int(start), end + 1)]
+

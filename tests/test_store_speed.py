@@ -287,7 +287,12 @@ def test_list_json_prints_what_json_dumps_of_the_records_printed(tmp_path, capsy
                           for n in range(3)])
     capsys.readouterr()
     assert main(["list", "--json", "--db", str(db)]) == 0
-    expected = json.dumps([incident.to_dict() for incident in Store(db).incidents()], ensure_ascii=False, indent=2)
+    # What json.dumps prints, with the characters that act on a terminal escaped (U+2028 here), as the
+    # command line escapes all its JSON.
+    from kentsafe_tui.text import json_escape
+
+    expected = json_escape(json.dumps([incident.to_dict() for incident in Store(db).incidents()],
+                                      ensure_ascii=False, indent=2))
     assert capsys.readouterr().out == expected + "\n"
 
 
