@@ -44,7 +44,9 @@ from .keys_helpers import burst, settled, slowly
 pytestmark = pytest.mark.slow
 
 ROWS = ("pupils", "referrals", "decisions", "transfers")
-MAX_ROWS = 2  # per list: enough to add, type into and remove a row that is not the last
+# Rows per list: two pupils, to type into and remove a row that is not the last; one of each other kind, whose
+# fields are further down the form (every tab costs time).
+MAX_ROWS = {"pupils": 2, "referrals": 1, "decisions": 1, "transfers": 1}
 ITEMS = 4  # the model acts on the first four checklist items
 ANSWER_KEYS = {"save": ["s"], "discard": ["tab", "enter"], "cancel": ["escape"]}  # "Discard them" has no key
 # Where typing into an existing row goes (the model appends to this field of the row).
@@ -177,8 +179,12 @@ class Model:
         return self.is_new or self.current.content() != self.saved[self.tag].content()
 
     def _go(self, widget_id: str) -> list[str]:
-        """F3 puts the cursor at the end of Summary; tab moves on from there."""
-        return ["f3"] + ["tab"] * focus_order(self.current).index(widget_id)
+        """F3 puts the cursor at the end of Summary, and tab moves on from there; the checklist (F4) follows
+        the form's last button, so shift+tab from it reaches the bottom of the form sooner."""
+        order = focus_order(self.current)
+        forward = order.index(widget_id)
+        backward = len(order) - forward
+        return ["f3"] + ["tab"] * forward if forward <= backward else ["f4"] + ["shift+tab"] * backward
 
     def _save(self) -> None:
         self.writes.append(("create" if self.is_new else "save", copy.deepcopy(self.current)))
@@ -213,7 +219,7 @@ class Model:
 
     def _add(self, name: str, first: str, second: str) -> list[str] | None:
         rows = self.current.rows(name)
-        if len(rows) >= MAX_ROWS:
+        if len(rows) >= MAX_ROWS[name]:
             return None
         keys = self._go(f"add-{name}") + ["enter"]  # the cursor lands in the new row's first text field
         if name == "pupils":
@@ -279,12 +285,12 @@ class Model:
         return keys + (self._begin_new() if ahead else [])
 
     def _open(self, which: int, answer: str) -> list[str] | None:
-        if not self.saved:
-            return None
-        tags = sorted(self.saved, key=lambda tag: int(tag[2:-1]))
-        target = tags[which % len(tags)]
+        if not self.saved and not (self.dirty and answer == "save"):
+            return None  # nothing in the list to open
         keys, ahead = self._ask("ctrl+o", answer)
         if ahead:
+            tags = sorted(self.saved, key=lambda tag: int(tag[2:-1]))
+            target = tags[which % len(tags)]
             keys += [f"text:{target}", "enter"]
             self.tag, self.is_new = target, False
             self.current = copy.deepcopy(self.saved[target])
@@ -298,16 +304,16 @@ class Model:
 
 # The actions hypothesis draws ---------------------------------------------------------------------------------
 # Letters (never k, w or q: see the module docstring), digits and spaces: keys Pilot can send as typed.
-word = st.text("abcdefghijlmnoprstuvxyz0123456789", min_size=1, max_size=5)
+word = st.text("abcdefghijlmnoprstuvxyz0123456789", min_size=1, max_size=4)
 chunk = st.builds(lambda space, text: (" " if space else "") + text, st.booleans(), word)
 answers = st.sampled_from(["save", "discard", "cancel"])
 index = st.integers(0, ITEMS - 1)
 action = st.one_of(
+    st.tuples(st.just("add"), st.sampled_from(ROWS), word, word),
     st.tuples(st.just("type"), st.sampled_from(("summary", "details", *ROWS)), index, chunk, st.booleans()),
     st.tuples(st.just("tick"), index),
     st.tuples(st.just("na"), index, word),
     st.tuples(st.just("note"), index, chunk),
-    st.tuples(st.just("add"), st.sampled_from(ROWS), word, word),
     st.tuples(st.just("remove"), st.sampled_from(ROWS), index),
     st.just(("save_key",)),
     st.tuples(st.just("new"), answers),
@@ -315,17 +321,21 @@ action = st.one_of(
     st.tuples(st.just("quit"), answers),
 )
 
+
+
+def with_saves(drawn: list[tuple[tuple, bool]]) -> list[tuple]:
+    """Each drawn action, followed by ctrl+s unless drawn otherwise: saves are what the file is checked at.
+    (Hypothesis starts from the simplest example, all False: adding rows and saving each time.)"""
+    return [step for act, unsaved in drawn for step in ([act] if unsaved else [act, ("save_key",)])]
+
+
 EVERYTHING = [  # every action and every answer at least once, in one sequence
-    ("type", "summary", 0, " first", False), ("add", "pupils", "sam", "x"), ("tick", 0),
-    ("type", "details", 0, "told by", False), ("add", "decisions", "call", "threshold"), ("save_key",),
-    ("tick", 1), ("type", "summary", 0, " after tick", False), ("add", "referrals", "ref1", "x"),
-    ("na", 2, "not here"), ("note", 1, "phoned"), ("add", "transfers", "oak school", "x"),
-    ("add", "pupils", "jo", "x"), ("type", "pupils", 0, "my", False), ("remove", "pupils", 0),
-    ("type", "details", 0, "second", True), ("new", "cancel"), ("new", "save"), ("tick", 0),
-    ("type", "summary", 0, " two", False), ("open", 0, "discard"), ("remove", "decisions", 0),
-    ("type", "transfers", 0, " trust", False), ("remove", "referrals", 0), ("quit", "cancel"),
-    ("open", 1, "save"), ("open", 0, "save"), ("remove", "transfers", 0), ("quit", "save"),
-    ("na", 3, "no phone"), ("quit", "discard"), ("tick", 3), ("save_key",), ("quit", "cancel"),
+    ("add", "pupils", "sam", ""), ("tick", 0), ("type", "summary", 0, " one", False),
+    ("add", "decisions", "call", "why"), ("save_key",), ("tick", 1), ("type", "details", 0, "told", False),
+    ("na", 2, "nope"), ("note", 1, " rang"), ("add", "referrals", "r1", ""), ("add", "pupils", "jo", ""),
+    ("remove", "pupils", 0), ("type", "pupils", 0, "e", False), ("new", "cancel"), ("new", "save"),
+    ("add", "transfers", "oak", ""), ("open", 0, "discard"), ("remove", "decisions", 0), ("quit", "cancel"),
+    ("type", "details", 0, "more", True), ("quit", "save"), ("quit", "discard"), ("tick", 3), ("quit", "save"),
 ]
 
 
@@ -450,14 +460,14 @@ def run_both(ops: list[tuple], folder: Path, library) -> None:
         assert got == plan.saved, f"{how}: the file at the end is not what the model saved"
 
 
-MAX_EXAMPLES = int(os.environ.get("KENTSAFE_PROPERTY_EXAMPLES", "3"))
+MAX_EXAMPLES = int(os.environ.get("KENTSAFE_PROPERTY_EXAMPLES", "2"))
 
 
 @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
           phases=(Phase.explicit, Phase.generate) + ((Phase.shrink,) if os.environ.get("KENTSAFE_SHRINK") else ()),
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                  HealthCheck.data_too_large])
-@given(ops=st.lists(action, min_size=4, max_size=14))
+@given(ops=st.lists(st.tuples(action, st.booleans()), min_size=3, max_size=6).map(with_saves))
 @example(ops=EVERYTHING)
 def test_the_file_holds_what_was_typed_step_by_step_and_in_a_burst(ops, tmp_path_factory, library):
     run_both(ops, tmp_path_factory.mktemp("property"), library)
