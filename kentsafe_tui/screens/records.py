@@ -31,7 +31,7 @@ class RecordsInBackground:
                 return True
             if not self._reading:
                 self._start_reading()
-            if turn == 6:
+            if turn == 20:  # a second: long enough to be worth a word
                 self.notify("Reading the records (a large database takes a few seconds)…", markup=False, timeout=4)
             await asyncio.sleep(0.05)
         return False
