@@ -366,9 +366,15 @@ async def test_the_first_hour_opens_with_one_key_and_shows_every_step_at_80x24(t
         assert "(1/1 ticked)" in shown_text(first_hour_table(library, app.screen_stack[0].session.edited))
 
 
-async def test_a_save_queued_behind_another_kentsafe_says_so_and_typing_waits_for_it(seeded_db, library):
-    """Another process holds the lock for a few seconds: the screen keeps drawing, says it is waiting, saves
-    when its turn comes, and keys typed meanwhile land after the save (in the form, unsaved)."""
+@pytest.mark.parametrize("keys,saved", [
+    (["text:Queued save", "ctrl+s", "text: then more"], "details"),
+    (["f4", "space", "f3", "text: then more"], "tick"),
+    (["f4", "e", "text:Phoned", "enter", "f3", "text: then more"], "note"),
+])
+async def test_a_write_queued_behind_another_kentsafe_says_so_and_typing_waits_for_it(keys, saved, seeded_db,
+                                                                                        library):
+    """Another process holds the lock for a few seconds: the screen keeps drawing, says it is waiting, writes
+    when its turn comes (a save, a tick, a note from its dialog), and keys typed meanwhile land after it."""
     import subprocess
     import sys
 
@@ -385,7 +391,7 @@ async def test_a_save_queued_behind_another_kentsafe_says_so_and_typing_waits_fo
             stdout=subprocess.PIPE, text=True)
         assert holder.stdout.readline().strip() == "held"
         app.screen.set_focus(q(app, "#f-details"))
-        for key in key_events(["text:Queued save", "ctrl+s", "text: then more"]):
+        for key in key_events(keys):
             key.set_sender(app)
             app._driver.send_message(key)
         for _ in range(200):  # the app is not frozen: it says it is waiting while the other still holds it
@@ -396,8 +402,16 @@ async def test_a_save_queued_behind_another_kentsafe_says_so_and_typing_waits_fo
         assert holder.poll() is None
         holder.wait(timeout=30)
         await settled(pilot)
-        assert make_store(db_path, library, now_local).get(incident_id).details == "Queued save"
-        assert q(app, "#f-details", TextArea).text == "Queued save then more"
+        record = make_store(db_path, library, now_local).get(incident_id)
+        if saved == "details":
+            assert record.details == "Queued save"
+            assert q(app, "#f-details", TextArea).text == "Queued save then more"
+        elif saved == "tick":
+            assert record.checklist[0].state == "done"
+            assert q(app, "#f-summary", Input).value == SEED + " then more"
+        else:
+            assert record.checklist[0].note == "Phoned"
+            assert q(app, "#f-summary", Input).value == SEED + " then more"
         assert app.screen.unsaved
 
 

@@ -102,9 +102,9 @@ class EditingFlows:
             return
         name = self.session.edited.id or "the new incident"
 
-        async def decided(choice: str | None) -> None:
+        def decided(choice: str | None) -> None:
             if choice == "save":
-                await self._save(after=then)
+                self._save_soon(after=then)
             elif choice == "discard":
                 self.context.drafts.clear()
                 self._draft_due = False
@@ -118,6 +118,12 @@ class EditingFlows:
     # Saving --------------------------------------------------------------------------------------------
     async def action_save(self) -> None:
         await self._save()
+
+    def _save_soon(self, after=None) -> None:
+        """Save from a dialog's answer. The answer arrives on this screen's own task; the save is run on the
+        app's, as ctrl+s is, so this screen goes on drawing (the lock-wait notice included) while it waits,
+        and keys wait for it."""
+        self.app.call_later(self._save, after)
 
     async def _save(self, after=None) -> bool:
         unparsed = self.form.problems()
@@ -156,11 +162,11 @@ class EditingFlows:
         return True
 
     def _ask_why_not_referring(self, after) -> None:
-        async def answered(reason: str | None) -> None:
+        def answered(reason: str | None) -> None:
             if reason:
                 self.session.confirm_not_referring(reason)
                 self.show_session(fresh=False)
-                await self._save(after=after)
+                self._save_soon(after=after)
 
         self.app.push_screen(AskTextDialog(
             "Not referring, although an answer is yes",
@@ -169,7 +175,7 @@ class EditingFlows:
             "your name and the time, and oversight lists the incident). Escape goes back to change it.",
             multiline=True, ok_label="Record the reason and save"), answered)
 
-    async def _resolve_conflict(self, choice: str | None, conflict: ConflictError, after=None) -> None:
+    def _resolve_conflict(self, choice: str | None, conflict: ConflictError, after=None) -> None:
         if choice == "amend":
             both = self.session.keep_both(conflict)
             self.show_session(fresh=False)
@@ -180,7 +186,7 @@ class EditingFlows:
                            "versions are in the form, theirs under a marked line. Make it say what it should, "
                            "then save (ctrl+s).")
             else:
-                await self._save(after=after)
+                self._save_soon(after=after)
         elif choice == "reload":
             kept = self._set_aside()
             self.session.reload()
@@ -209,20 +215,20 @@ class EditingFlows:
                 question += f"\n\n{todo} checklist item(s) are still to do: tick them, or mark them not " \
                             "applicable with a reason, before or after closing."
 
-            async def closed(outcome: str | None) -> None:
+            def closed(outcome: str | None) -> None:
                 if outcome is not None:
                     session.apply("outcome", outcome)
                     session.apply("status", "closed")
                     self.show_session(fresh=False)
-                    await self._save()
+                    self._save_soon()
             self.app.push_screen(AskTextDialog("Closing the incident", question, session.edited.outcome,
                                                multiline=True, ok_label="Close and save"), closed)
         elif event.old == "closed":
-            async def reopened(reason: str | None) -> None:
+            def reopened(reason: str | None) -> None:
                 if reason is not None:
                     session.reopen(event.new, reason)
                     self.show_session(fresh=False)
-                    await self._save()
+                    self._save_soon()
             self.app.push_screen(AskTextDialog("Reopening the incident", "Why is it being reopened?",
                                                ok_label="Reopen and save"), reopened)
         else:
@@ -233,33 +239,35 @@ class EditingFlows:
     def on_checklist_view_toggle(self, event) -> None:
         item = self._item(event.item_id)
         if item is not None:
-            self._set_item(item.id, "done" if item.state == "todo" else "todo", None)
+            self.app.call_later(self._set_item, item.id, "done" if item.state == "todo" else "todo", None)
 
     def on_checklist_view_not_applicable(self, event) -> None:
         item = self._item(event.item_id)
         if item is not None:
             self.app.push_screen(AskTextDialog("Not applicable", f"Why does this not apply?\n\n{item.text}",
                                                item.note if item.state == "not_applicable" else ""),
-                                 lambda reason: reason is not None and self._set_item(item.id, "not_applicable",
-                                                                                      reason))
+                                 lambda reason: reason is not None and self.app.call_later(
+                                     self._set_item, item.id, "not_applicable", reason))
 
     def on_checklist_view_edit_note(self, event) -> None:
         item = self._item(event.item_id)
         if item is not None:
             self.app.push_screen(AskTextDialog("Note", f"A note on:\n\n{item.text}", item.note, required=False),
-                                 lambda note: note is not None and self._set_item(item.id, None, note))
+                                 lambda note: note is not None and self.app.call_later(
+                                     self._set_item, item.id, None, note))
 
     def _item(self, item_id: str):
         return next((item for item in self.session.edited.checklist if item.id == item_id), None)
 
-    def _set_item(self, item_id: str, state: str | None, note: str | None) -> None:
+    async def _set_item(self, item_id: str, state: str | None, note: str | None) -> None:
+        """Run on the app's task (see _save_soon): the tick is written in a thread, and keys wait for it."""
         if state is None:  # a note keeps the item's state as it is now, not as it was when the dialog opened
             current = self._item(item_id)
             if current is None:
                 return
             state = current.state
         try:
-            saved = self.session.set_item(item_id, state, note)
+            saved = await self._write(lambda: self.session.set_item(item_id, state, note))
         except PendingItem as problem:
             self._warn(str(problem).capitalize() + ".")
             return
