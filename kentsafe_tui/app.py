@@ -73,6 +73,11 @@ class KentsafeApp(App):
             while self.holding:  # a save in progress: the next key must see its result, not race it
                 await asyncio.sleep(0.02)
             await settle(self)
+            if self._next_callbacks:
+                # A dialog pushed from a key binding answers the app (call_next): its answer (say "save", then
+                # start a new incident) must run before the next key, and would otherwise wait for an empty queue.
+                await self._flush_next_callbacks()
+                continue
             if self._work_waiting() and self._deferred < DEFER_LIMIT:
                 # The app has work queued behind this key that the key before it set off: a key a widget
                 # passed up (its binding runs here), or a focus move (Widget.focus waits in this queue, as

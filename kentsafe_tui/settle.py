@@ -1,4 +1,4 @@
-"""Waiting until the screen has caught up with every key already given to it.
+"""Waiting until the screens have caught up with every key already given to them.
 
 Each widget processes its own queue of messages. A key handed to a field makes that field post "changed",
 which bubbles to the form and the screen; a button press mounts a row and moves the focus. `settle` returns
@@ -39,7 +39,10 @@ async def settle(app: App, limit: float = LIMIT) -> bool:
     turns = 0
     while True:
         try:
-            busy = any(_busy(node) for node in app.screen.walk_children(with_self=True))
+            # Every screen of the stack, not only the one on top: a dialog's answer is handled by the screen
+            # below it, and a key must wait for that too (say, "save" before "new incident").
+            busy = any(_busy(node) for screen in list(app.screen_stack)
+                       for node in screen.walk_children(with_self=True))
         except Exception:  # no screen yet (start-up) or none any more (exit): nothing to wait for
             return True
         # Quiet twice in a row: a task woken in between has had its turn to post what follows.
