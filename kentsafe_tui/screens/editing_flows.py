@@ -28,6 +28,7 @@ DRAFT_EVERY = 1.0  # seconds between draft writes while typing
 class EditingFlows:
     def init_flows(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock_wait_shown = 0.0  # when the lock-wait notice last showed (one every few seconds)
         self._draft_due = False
         self._offering = False
         self._declined: set[Path] = set()
@@ -49,8 +50,7 @@ class EditingFlows:
             loop.call_soon_threadsafe(self._show_lock_wait, seconds)
 
     def _show_lock_wait(self, seconds: float) -> None:
-        shown = getattr(self, "_lock_wait_shown", 0.0)
-        if time.monotonic() - shown < 4:
+        if time.monotonic() - self._lock_wait_shown < 4:
             return
         self._lock_wait_shown = time.monotonic()
         self.notify(f"Waiting for other kentsafes to finish saving ({seconds:.0f} s). Your change is kept; "
