@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from textual import events
 from textual.app import App, SystemCommand
 from textual.screen import Screen
+from textual.widgets import Select
+from textual.widgets._select import SelectOverlay
 
 from .keys import APP_KEYS, palette
 from .screens.bindings import bindings_for
@@ -85,8 +87,18 @@ class KentsafeApp(App):
                 self._deferred += 1
                 self.call_later(self._deliver_keys)
                 return
+            self._open_select_list()
             self._deferred = 0
             await super().on_event(self._held_keys.popleft())
+
+    def _open_select_list(self) -> None:
+        """A choice just opened (enter on a Select): its list asks for the focus before it is shown, which
+        Textual ignores, and gets it only after the next frame. The key after enter ("c" for Closed, or down)
+        is meant for the list, so the list gets the focus now."""
+        focused = self.focused
+        if isinstance(focused, Select) and focused.expanded:
+            overlay = focused.query_one(SelectOverlay)
+            focused.screen.set_focus(overlay, scroll_visible=False)
 
     def _work_waiting(self) -> bool:
         return any(not isinstance(message, events.Key) or message.is_forwarded

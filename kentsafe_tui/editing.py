@@ -107,9 +107,12 @@ class EditSession:
             raise EditRefused(f"the form has no field {path!r}")
         return name in PLAYBOOK_FIELDS
 
-    def add_row(self, name: str) -> list:
+    def add_row(self, name: str, row=None) -> list:
+        """An empty row, or one a quick-entry line made (copied: the record holds its own)."""
         rows = getattr(self.edited, name)
-        rows.append(ROW_KINDS[name]())
+        if row is not None and not isinstance(row, ROW_KINDS[name]):
+            raise EditRefused(f"a {type(row).__name__} is not a row of {name}")
+        rows.append(copy.deepcopy(row) if row is not None else ROW_KINDS[name]())
         return rows
 
     def remove_row(self, name: str, index: int) -> list:

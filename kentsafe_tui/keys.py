@@ -48,6 +48,11 @@ MAIN_KEYS = [
     KeyAction("main.save", ("ctrl+s", "alt+s"), "save", "Save", "Save the incident being edited", footer="Save"),
     KeyAction("main.open", ("ctrl+o", "alt+o"), "open_list", "Open incident list",
               "Open the incident list: type to filter, enter to open", footer="Open"),
+    KeyAction("main.find", ("ctrl+g", "alt+j"), "find_field", "Go to a field",
+              "Go to any field or row: its letters (f How it was followed up, p2 the second pupil, u add an update)",
+              footer="Go to"),
+    KeyAction("main.stamp", ("ctrl+t", "alt+t"), "stamp_time", "Type the time",
+              "Type the date and time (and your name, in a text box) where the cursor is"),
     KeyAction("main.guidance", ("f2", "alt+g"), "focus_pane('guidance')", "Focus guidance", "Focus the guidance"),
     KeyAction("main.form", ("f3", "alt+i"), "focus_pane('form')", "Focus form",
               "Focus the form: Summary, cursor at the end of its text"),
@@ -75,12 +80,18 @@ PALETTE_ONLY = [
 # Keys that belong to a widget, not to an action of the app (for help and the README).
 IN_FORM = [
     ("tab, shift+tab", "Next / previous field"),
+    ("enter, in a Quick add line", "Add the row it describes once the line below it reads right (a word it does "
+     "not know is questioned); on an empty line, go on to the next field"),
     ("ctrl+end, ctrl+home", "In a text box: to the end / start of its text"),
     ("escape", "Close a dialog or list without choosing"),
 ]
 IN_CHECKLIST = [
     ("up, down", "Move; the guidance shows where the item comes from"),
-    ("space  /  x  /  enter", "Tick the item done, or back to to-do (records who and when)"),
+    ("space  /  x  /  enter", "Tick the item done (records who and when; the cursor moves on to the next to "
+     "do), or back to to-do"),
+    ("t", "Tick several at once by number or words: 1 3 5-7 police"),
+    ("/  or a number", "Go to an item by its number or words"),
+    ("]  [", "Next / previous item still to do"),
     ("n", "Not applicable: asks for the reason"),
     ("e", "Add or change the item's note"),
 ]

@@ -10,7 +10,8 @@ from __future__ import annotations
 from textual import events
 
 KEY_NAMES = {" ": "space", "/": "slash", ".": "full_stop", ",": "comma", ":": "colon", "'": "apostrophe",
-             "-": "minus", ";": "semicolon", "(": "left_parenthesis", ")": "right_parenthesis"}
+             "-": "minus", ";": "semicolon", "(": "left_parenthesis", ")": "right_parenthesis",
+             "[": "left_square_bracket", "]": "right_square_bracket"}
 
 
 def key_events(script: list[str]) -> list[events.Key]:

@@ -73,12 +73,14 @@ SCRIPTS: dict[str, tuple[list[str], dict]] = {
          "text:Phoned the police", "ctrl+s", "f3", "ctrl+s"],
         {"summary": "Checklist", "not_applicable": "Not relevant here", "note": "Phoned the police"}),
     "refer-at-once yes, not referred, with both reasons": (
-        ["text:Image", "tab", "tab", "enter", "down", "enter", "tab", "tab", "tab", "tab", "tab",
+        ["text:Image", "tab", "tab", "enter", "down", "enter", "tab", "tab", "tab", "tab", "tab", "tab",
          "enter", "down", "enter", "tab", "tab", "tab", "tab", "tab", "enter", "down", "down", "enter", "tab",
          "text:Police advised", "ctrl+s", "text:Sibling is 18", "ctrl+s"],
         {"summary": "Image", "refer_override": ("Police advised", "Sibling is 18")}),
     "a decision row with its reason": (
-        ["text:Decided", *TO_ADD_PUPIL, "tab", "tab", "tab", "tab", "tab", "tab", "tab", "tab", "enter",
+        # add pupil, its quick line, referral decision, reason, add referral, its quick line, parents informed,
+        # about parents, followed up, actions, add decision
+        ["text:Decided", *TO_ADD_PUPIL, *["tab"] * 10, "enter",
          "text:No referral", "tab", "text:Threshold not met", "ctrl+s"],
         {"summary": "Decided", "decisions": [("No referral", "Threshold not met")]}),
 }

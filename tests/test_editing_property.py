@@ -116,7 +116,7 @@ def focus_order(rec: Rec) -> list[str]:
         ids = []
         for index in range(len(rec.rows(name))):
             ids += [f"remove-{name}-{index}"] + [f"{name}-{index}-{part}" for part in ROW_WIDGETS[name]]
-        return ids + [f"add-{name}"]
+        return ids + [f"add-{name}", f"quick-{name}"]
 
     order += rows("pupils") + ["f-referral_decision", "f-referral_rationale"]
     order += rows("referrals") + ["f-parents_informed", "f-parents_note", "f-follow_up", "f-actions"]

@@ -77,9 +77,9 @@ def tabs(count: int) -> list[str]:
 
 # From Summary on a new incident (not "Sharing nudes", so without the five questions), tab reaches:
 FIELD = {"concern_at": 1, "category": 2, "scope": 3, "status": 4, "details": 5, "add-pupils": 6,
-         "referral_decision": 7, "referral_rationale": 8, "add-referrals": 9, "parents_informed": 10,
-         "parents_note": 11, "follow_up": 12, "actions": 13, "add-decisions": 14, "outcome": 15,
-         "add-transfers": 16}
+         "quick-pupils": 7, "referral_decision": 8, "referral_rationale": 9, "add-referrals": 10,
+         "quick-referrals": 11, "parents_informed": 12, "parents_note": 13, "follow_up": 14, "actions": 15,
+         "add-decisions": 16, "quick-decisions": 17, "outcome": 18, "add-transfers": 19, "quick-transfers": 20}
 
 
 def to(name: str) -> list[str]:
@@ -205,10 +205,10 @@ SCRIPTS = [
             "LESAS advised that no referral was needed.", "C-s", saved(1)],
            {1: record("Decided not to refer", referral_decision="not_referred",
                       referral_rationale="LESAS advised that no referral was needed.")}),
-    # Choosing "Sharing nudes" puts the five questions between "+ Add a pupil" and the referral decision.
+    # Choosing "Sharing nudes" puts the five questions between the pupils' quick line and the referral decision.
     Script("referral_questions", "Category nudes, the five refer-at-once questions, referral decision",
            [START, "Image shared between two pupils", *to("category"), "Enter", "Down", "Enter",
-            *tabs(5), "Enter", "Down", "Down", "Enter",
+            *tabs(6), "Enter", "Down", "Down", "Enter",
             "Tab", "Enter", "Down", "Enter",
             "Tab", "Enter", "Down", "Down", "Enter",
             "Tab", "Enter", "Down", "Down", "Enter",

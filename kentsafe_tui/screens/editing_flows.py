@@ -9,6 +9,7 @@ checklist, show_session, show_checklist, mark_dirty, focus_error and the notices
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from pathlib import Path
 
@@ -126,9 +127,14 @@ class EditingFlows:
         self.app.call_later(self._save, after)
 
     async def _save(self, after=None) -> bool:
-        unparsed = self.form.problems()
+        # A quick line typed but not yet added goes in with the save when it was understood (its preview said
+        # what it would add); one that was not stops the save, like a date that cannot be read.
+        rows, questioned = self.form.take_quick_lines()
+        for name, row in rows.items():
+            await self.form.show_rows(name, self.session.add_row(name, row), focus="")
+        unparsed = {**self.form.problems(), **questioned}
         if unparsed:
-            self.form.show_errors({})
+            self.form.show_errors(questioned)
             self.focus_error(unparsed)
             self._warn(f"Not saved: {_first(unparsed)}" + _more(unparsed))
             return False
@@ -228,7 +234,8 @@ class EditingFlows:
                 if reason is not None:
                     session.reopen(event.new, reason)
                     self.show_session(fresh=False)
-                    self._save_soon()
+                    # Reopened to add something: the cursor waits at the end of the account (ctrl+t stamps).
+                    self._save_soon(after=self.to_account)
             self.app.push_screen(AskTextDialog("Reopening the incident", "Why is it being reopened?",
                                                ok_label="Reopen and save"), reopened)
         else:
@@ -259,15 +266,47 @@ class EditingFlows:
     def _item(self, item_id: str):
         return next((item for item in self.session.edited.checklist if item.id == item_id), None)
 
-    async def _set_item(self, item_id: str, state: str | None, note: str | None) -> None:
-        """Run on the app's task (see _save_soon): the tick is written in a thread, and keys wait for it."""
-        if state is None:  # a note keeps the item's state as it is now, not as it was when the dialog opened
-            current = self._item(item_id)
-            if current is None:
+    def on_checklist_view_line_requested(self, event) -> None:
+        from ..dialogs.finder import ChecklistLine
+
+        def answered(ids: list[str] | None) -> None:
+            if not ids:
                 return
-            state = current.state
+            if event.mode == "find":
+                self.checklist.go_to(ids[0])
+            else:
+                todo = [item_id for item_id in ids if (item := self._item(item_id)) and item.state != "done"]
+                self.app.call_later(self._set_items, [(item_id, "done", None) for item_id in todo],
+                                    self.checklist.to_first_todo)
+
+        self.app.push_screen(ChecklistLine(event.mode, copy.deepcopy(self.session.edited.checklist), event.typed),
+                             answered)
+
+    async def _set_item(self, item_id: str, state: str | None, note: str | None) -> None:
+        await self._set_items([(item_id, state, note)])
+
+    async def _set_items(self, changes: list[tuple[str, str | None, str | None]], after=None) -> None:
+        """Run on the app's task (see _save_soon): the ticks are written in a thread, one after another, and
+        keys wait for them."""
+        wanted = []
+        for item_id, state, note in changes:
+            if state is None:  # a note keeps the item's state as it is now, not as it was when the dialog opened
+                current = self._item(item_id)
+                if current is None:
+                    continue
+                state = current.state
+            wanted.append((item_id, state, note))
+        if not wanted:
+            return
+
+        def write():
+            saved = None
+            for item_id, state, note in wanted:
+                saved = self.session.set_item(item_id, state, note)
+            return saved
+
         try:
-            saved = await self._write(lambda: self.session.set_item(item_id, state, note))
+            saved = await self._write(write)
         except PendingItem as problem:
             self._warn(str(problem).capitalize() + ".")
             return
@@ -287,6 +326,8 @@ class EditingFlows:
             self.notify("Kept with the new incident; it is saved with it (ctrl+s).", markup=False)
         # The session holds a new record now: the form shows it, keeping the field and cursor being typed in.
         self.show_session(fresh=False)
+        if after:
+            after()
 
     # Drafts --------------------------------------------------------------------------------------------
     def start_drafts(self) -> None:

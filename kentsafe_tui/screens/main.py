@@ -28,6 +28,7 @@ from ..widgets.form import IncidentForm
 from ..widgets.guidance import GuidancePane
 from .bindings import bindings_for
 from .editing_flows import EditingFlows
+from .jumping import JumpActions
 from .reading import ReadingActions
 from .records import RecordsInBackground
 from .typing_guard import StrayTyping
@@ -50,7 +51,7 @@ def tab_line(current: str, progress: tuple[int, int], unsaved: bool) -> Text:
     return text
 
 
-class MainScreen(RecordsInBackground, StrayTyping, EditingFlows, ReadingActions, Screen):
+class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, ReadingActions, Screen):
     # No automatic focus: None would mean the App's "*" (the guidance, the first focusable widget), and a
     # selector is focused before layout settles, scrolling the form. on_mount puts the cursor in Summary.
     AUTO_FOCUS = ""
@@ -98,6 +99,7 @@ class MainScreen(RecordsInBackground, StrayTyping, EditingFlows, ReadingActions,
         self.show_session()
         # Focused now, not after the first frame: keys typed as soon as the form appears must land in it.
         self.set_focus(self.form.query_one("#f-summary"), scroll_visible=False)
+        self.form.clock = self.context.store.clock
         self.start_drafts()
 
     @on(IncidentForm.Ready)
@@ -106,8 +108,23 @@ class MainScreen(RecordsInBackground, StrayTyping, EditingFlows, ReadingActions,
         # when the screen is complete, which also means a damaged file is reported on a settled screen.
         self._start_reading()
         self._call_waiting()
+        self.run_worker(self._welcome(), group="welcome")
         # Another DSL's save is read in the background too, as soon as it is seen (one stat every 2 s).
         self.set_interval(2, self._reread_if_changed)
+
+    async def _welcome(self) -> None:
+        """Once the records are read, say there are incidents to look at: the demo opens the list, any other
+        database says so above the new incident. Not when the DSL has already started typing."""
+        if not await self.records_ready():
+            return
+        count = self.context.store.count()
+        if not count or not self.session.is_new or self.unsaved or len(self.app.screen_stack) > 1:
+            return
+        if self.context.demo:
+            await self.action_open_list()
+        else:
+            self.form.welcome = f"{count} incident{'s' if count > 1 else ''} saved here: ctrl+o lists them."
+            self.form.refresh_heading(dirty=self.unsaved)
 
     def when_complete(self, callback: Callable[[], object]) -> None:
         """Call back once the lower form has arrived (at once if it has). Leaving while Textual is still
@@ -150,7 +167,7 @@ class MainScreen(RecordsInBackground, StrayTyping, EditingFlows, ReadingActions,
     @property
     def unsaved(self) -> bool:
         """Typing not yet saved: a changed record, or a date typed that is still to be put right."""
-        return self.session.dirty or bool(self.form.problems())
+        return self.session.dirty or bool(self.form.problems()) or bool(self.form.quick_typed)
 
     def mark_dirty(self) -> None:
         # Updating a Static re-lays out the screen, so only when what it shows has changed (not every key).
@@ -218,9 +235,15 @@ class MainScreen(RecordsInBackground, StrayTyping, EditingFlows, ReadingActions,
 
     @on(IncidentForm.RowAdded)
     async def _row_added(self, event: IncidentForm.RowAdded) -> None:
-        rows = self.session.add_row(event.name)
+        rows = self.session.add_row(event.name, event.row)
         self.typed()
-        await self.form.show_rows(event.name, rows, focus_last=True)
+        # An empty row: its first field. A row from the quick line: the line again, for the next one.
+        await self.form.show_rows(event.name, rows, focus="last" if event.row is None else "quick")
+
+    @on(IncidentForm.QuickTyped)
+    def _quick_typed(self, event: IncidentForm.QuickTyped) -> None:
+        event.stop()
+        self.mark_dirty()
 
     @on(IncidentForm.RemoveRequested)
     def _remove_requested(self, event: IncidentForm.RemoveRequested) -> None:

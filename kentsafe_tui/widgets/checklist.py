@@ -21,8 +21,9 @@ from ..model import ChecklistItem
 MARKS = {"todo": "☐", "done": "☑", "not_applicable": "⊘"}
 
 
-def render_item(item: ChecklistItem, pending: bool) -> Table:
-    """The mark in its own column, so a long item wraps under its text and each item stands apart."""
+def render_item(item: ChecklistItem, pending: bool, number: int = 0) -> Table:
+    """The number and mark in their own columns, so a long item wraps under its text and each item stands
+    apart. The number is what the tick line (t) and find line (/) take."""
     text = Text(item.text, style="dim" if item.state != "todo" else "")
     if item.state == "done":
         text.append(f"\ndone by {item.by}, {describe(item.at)}", style="italic")
@@ -32,10 +33,13 @@ def render_item(item: ChecklistItem, pending: bool) -> Table:
         text.append("\nnote: " + item.note, style="italic")
     if pending:
         text.append("\n(comes with your unsaved change: ctrl+s first)", style="italic")
-    grid = Table.grid()
-    grid.add_column(width=2, no_wrap=True)
+    grid = Table.grid(padding=(0, 1, 0, 0))
+    if number:
+        grid.add_column(width=3, no_wrap=True, justify="right")
+    grid.add_column(width=1, no_wrap=True)
     grid.add_column(ratio=1)
-    grid.add_row(Text(MARKS.get(item.state, "?"), style="bold"), text)
+    cells = [Text(MARKS.get(item.state, "?"), style="bold"), text]
+    grid.add_row(*([Text(str(number), style="dim")] if number else []), *cells)
     return grid
 
 
@@ -43,7 +47,12 @@ class ChecklistView(OptionList):
     """See the module docstring."""
 
     BINDINGS = [
-        Binding("space,x", "toggle", "Done", id="checklist.toggle", tooltip="Tick the item, or untick it"),
+        Binding("space,x", "toggle", "Done", id="checklist.toggle",
+                tooltip="Tick the item (the cursor moves on to the next to do), or untick it"),
+        Binding("t", "line('tick')", "Tick…", id="checklist.tick", tooltip="Tick items by number or words"),
+        Binding("slash", "line('find')", "Find", id="checklist.find", tooltip="Go to an item by number or words"),
+        Binding("right_square_bracket", "unticked(1)", "Next to do", id="checklist.next", show=False),
+        Binding("left_square_bracket", "unticked(-1)", "Previous to do", id="checklist.previous", show=False),
         Binding("n", "not_applicable", "N/A", id="checklist.na",
                 tooltip="Mark the item not applicable, with the reason"),
         Binding("e", "note", "Note", id="checklist.note", tooltip="Add or change the item's note"),
@@ -66,6 +75,13 @@ class ChecklistView(OptionList):
             super().__init__()
             self.item_id = item_id
 
+    class LineRequested(Message):
+        """Open the tick line ("tick") or the find line ("find"), with what was typed so far."""
+
+        def __init__(self, mode: str, typed: str = "") -> None:
+            super().__init__()
+            self.mode, self.typed = mode, typed
+
     class Moved(Message):
         """The cursor is on a new item: the guidance can show where it comes from."""
 
@@ -83,7 +99,8 @@ class ChecklistView(OptionList):
         pending = pending or set()
         self.items = copy.deepcopy(list(items))  # the view's own copy: the record is the screen's
         with self.prevent(OptionList.OptionHighlighted):
-            self.set_options(Option(render_item(item, item.id in pending), id=item.id) for item in self.items)
+            self.set_options(Option(render_item(item, item.id in pending, number), id=item.id)
+                             for number, item in enumerate(self.items, 1))
             ids = [item.id for item in self.items]
             if current is not None and current.id in ids:
                 self.highlighted = ids.index(current.id)
@@ -91,7 +108,7 @@ class ChecklistView(OptionList):
                 self.highlighted = 0
         done = sum(1 for item in self.items if item.state != "todo")
         self.border_title = f"Checklist {done}/{len(self.items)}"
-        self.border_subtitle = "space done · n n/a · e note"
+        self.border_subtitle = "space done · t tick… · / find · ] next to do · n n/a · e note"
 
     @property
     def current_item(self) -> ChecklistItem | None:
@@ -113,7 +130,45 @@ class ChecklistView(OptionList):
             self.post_message(kind(self.current_item.id))
 
     def action_toggle(self) -> None:
+        item = self.current_item
         self._post(self.Toggle)
+        if item is not None and item.state == "todo":
+            self._move_to_todo(1, also=item.id)  # ticked: on to the next thing to do
+
+    def action_unticked(self, step: int) -> None:
+        self._move_to_todo(step)
+
+    def _move_to_todo(self, step: int, also: str = "") -> None:
+        """The cursor to the next (step 1) or previous (-1) item still to do, skipping `also` (just ticked)."""
+        if self.highlighted is None or not self.items:
+            return
+        count = len(self.items)
+        for offset in range(1, count):
+            index = (self.highlighted + step * offset) % count
+            item = self.items[index]
+            if item.state == "todo" and item.id != also:
+                self.highlighted = index
+                return
+
+    def to_first_todo(self) -> None:
+        todo = [index for index, item in enumerate(self.items) if item.state == "todo"]
+        if todo:
+            self.highlighted = todo[0]
+
+    def go_to(self, item_id: str) -> None:
+        ids = [item.id for item in self.items]
+        if item_id in ids:
+            self.highlighted = ids.index(item_id)
+
+    def action_line(self, mode: str) -> None:
+        self.post_message(self.LineRequested(mode))
+
+    def on_key(self, event) -> None:
+        # A number typed in the checklist starts the find line with it: "12 enter" goes to item 12.
+        if event.character and event.character.isdigit():
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.LineRequested("find", event.character))
 
     def action_not_applicable(self) -> None:
         self._post(self.NotApplicable)

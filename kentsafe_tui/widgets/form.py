@@ -30,7 +30,9 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from ..content import Library
-from ..dates import DateError, clock_change_note, describe, from_iso, parse_date, parse_when, to_iso
+from ..jump import Place, places
+from ..quick_entry import EXAMPLES, Understood, understand
+from ..dates import DateError, clock_change_note, describe, from_iso, now_local, parse_date, parse_when, to_iso
 from ..model import (
     AGENCIES,
     ANSWERS,
@@ -138,14 +140,19 @@ class IncidentForm(VerticalScroll):
             self.path, self.value = path, value
 
     class RowAdded(Message):
-        def __init__(self, name: str) -> None:
+        """A row for list `name`: an empty one (its add button), or `row` as a quick-entry line understood it."""
+
+        def __init__(self, name: str, row: Any = None) -> None:
             super().__init__()
-            self.name = name
+            self.name, self.row = name, row
 
     class StatusRequested(Message):
         def __init__(self, old: str, new: str) -> None:
             super().__init__()
             self.old, self.new = old, new
+
+    class QuickTyped(Message):
+        """A quick line gained or lost its text: unsaved work, shown as such."""
 
     class Ready(Message):
         """The whole form is on screen, its lower part included."""
@@ -172,6 +179,9 @@ class IncidentForm(VerticalScroll):
         # Lists are rebuilt by removing their rows and mounting new ones with the same ids: one at a time,
         # each removal finished before the next mount, or Textual sees two widgets with one id.
         self._rebuilding = asyncio.Lock()
+        self.welcome = ""  # above a new incident: that there are saved ones to look at (ctrl+o)
+        self.quick_typed: set[str] = set()  # lists whose quick line holds text not yet added
+        self.clock = now_local  # the screen sets the store's clock: "yesterday 16:30" means the store's yesterday
 
     # Layout --------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -233,6 +243,10 @@ class IncidentForm(VerticalScroll):
         yield Vertical(id=f"rows-{name}", classes="rows")
         yield Static("", id=f"e-{name}", classes="error")
         yield SafeButton(f"+ {add}", id=f"add-{name}", classes="add-row")
+        # One line as a DSL would say it; what was understood shows below it before enter adds the row. After
+        # the button, so enter on an empty line (or tab) goes on to the next part of the form.
+        yield SafeInput(placeholder=f"Quick add: {EXAMPLES[name]}", id=f"quick-{name}", classes="quick")
+        yield Static("", id=f"understood-{name}", classes="hint understood")
 
     # Showing an incident ---------------------------------------------------------------------------------
     def load(self, incident: Incident, saved_status: str | None = None, *, fresh: bool = True) -> None:
@@ -244,6 +258,9 @@ class IncidentForm(VerticalScroll):
         self._status = incident.status
         if fresh:
             self._unparsed.clear()
+            if self.rest_mounted:
+                for name in list(self.quick_typed):
+                    self._clear_quick(name)
         with self.prevent(Input.Changed, TextArea.Changed, Select.Changed):
             self._put_input("#f-summary", incident.summary)
             self._put_date("#f-concern_at", "concern_at", incident.concern_at, "moment")
@@ -322,6 +339,9 @@ class IncidentForm(VerticalScroll):
     def _refill_rows(self, name: str, rows: list[Any]) -> None:
         with self.prevent(Input.Changed, Select.Changed):
             for index, entry in enumerate(rows):
+                if name == "decisions":  # stamped by the save: who decided, and when
+                    for stamp in self.query(f"#decisions-{index}-stamp").results(Static):
+                        stamp.update(Text(_stamp(entry)))
                 for key, value in vars(entry).items():
                     selector = f"#{name}-{index}-{key}"
                     kind = DATE_FIELDS.get((name, key))
@@ -340,6 +360,8 @@ class IncidentForm(VerticalScroll):
             heading.append(f"  recorded by {incident.created_by}, {describe(incident.created_at)}")
         if dirty:
             heading.append("  • unsaved changes (ctrl+s saves)", style="bold")
+        elif self.welcome and not incident.id:
+            heading.append("  " + self.welcome, style="italic")
         self.query_one("#form-heading", Static).update(heading)
         self.border_title = f"Incident {incident.id}" if incident.id else "New incident"
 
@@ -389,11 +411,11 @@ class IncidentForm(VerticalScroll):
                            SafeInput(entry.note, placeholder="Note", id=f"{prefix}-note", classes="wide")),
             ]
         elif name == "decisions":
-            stamp = f"{entry.by}, {describe(entry.at)}" if entry.at else "stamped when saved"
+            stamp = _stamp(entry)
             parts = [
                 SafeInput(entry.decision, placeholder="What was decided", id=f"{prefix}-decision"),
                 SafeInput(entry.reason, placeholder="Why", id=f"{prefix}-reason"),
-                Static(Text(stamp), classes="hint"),
+                Static(Text(stamp), classes="hint", id=f"{prefix}-stamp"),
             ]
         elif name == "transfers":
             parts = [
@@ -474,7 +496,9 @@ class IncidentForm(VerticalScroll):
     def _input_changed(self, event: Input.Changed) -> None:
         event.stop()
         ident = event.input.id or ""
-        if ident == "f-concern_at":
+        if ident.startswith("quick-"):
+            self._show_quick(ident[6:], event.value)
+        elif ident == "f-concern_at":
             self._date_typed("concern_at", event.value, "moment")
             self._show_understood()
         elif ident.startswith("f-"):
@@ -551,13 +575,84 @@ class IncidentForm(VerticalScroll):
                 label = f"{ROW_TITLES[name].lower()} {index + 1}" + (f" ({detail})" if detail else "")
                 self.post_message(self.RemoveRequested(name, index, label))
 
-    async def show_rows(self, name: str, rows: list[Any], focus_last: bool = False) -> None:
+    async def show_rows(self, name: str, rows: list[Any], focus: str = "add") -> None:
         """Rows added or removed: rebuild that list from the record (copied), and put the cursor where the
-        DSL goes next: the new row's first field, or the list's add button."""
+        DSL goes next: the new row's first field ("last"), the quick line for the next one ("quick"), or the
+        list's add button ("add")."""
         self._unparsed = {k: v for k, v in self._unparsed.items() if not k.startswith(f"{name}.")}
-        await self._rebuild_rows(name, copy.deepcopy(rows), focus_last=focus_last)
-        if not focus_last:
+        await self._rebuild_rows(name, copy.deepcopy(rows), focus_last=focus == "last")
+        if focus == "quick":
+            self.screen.set_focus(self.query_one(f"#quick-{name}", Input))
+        elif focus == "add":
             self.screen.set_focus(self.query_one(f"#add-{name}", Button))
+
+    # Quick entry ---------------------------------------------------------------------------------------
+    def _show_quick(self, name: str, typed: str) -> Understood:
+        found = understand(name, typed, self.clock())
+        shown = self.query_one(f"#understood-{name}", Static)
+        shown.update(Text(found.preview()))
+        shown.set_class(bool(found.questions), "-questioned")
+        shown.display = bool(typed.strip())
+        had = name in self.quick_typed
+        self.quick_typed.discard(name) if not typed.strip() else self.quick_typed.add(name)
+        if had != (name in self.quick_typed):
+            self.post_message(self.QuickTyped())
+        return found
+
+    @on(Input.Submitted, ".quick")
+    def _quick_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        name = (event.input.id or "")[6:]
+        if not event.value.strip():
+            self.screen.focus_next()  # enter on an empty line moves on, as tab does
+            return
+        found = self._show_quick(name, event.value)
+        if found.ok:
+            self._clear_quick(name)
+            self.post_message(self.RowAdded(name, found.row))
+
+    def _clear_quick(self, name: str) -> None:
+        with self.prevent(Input.Changed):
+            self.query_one(f"#quick-{name}", Input).value = ""
+        self._show_quick(name, "")
+
+    def quick_lines(self) -> dict[str, Understood]:
+        """Quick-entry lines typed and not yet added (enter not pressed), as understood now."""
+        if not self.rest_mounted:
+            return {}
+        return {name: understand(name, line.value, self.clock()) for name in ROW_KINDS
+                for line in self.query(f"#quick-{name}").results(Input) if line.value.strip()}
+
+    def take_quick_lines(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """At a save: the rows of lines understood (their lines cleared), and a message for each line that
+        is not (left as typed: the save waits for it)."""
+        rows, questions = {}, {}
+        for name, found in self.quick_lines().items():
+            if found.ok:
+                rows[name] = found.row
+                self._clear_quick(name)
+            else:
+                questions[f"quick-{name}"] = "Not added yet: " + " ".join(found.questions)
+                self._show_quick(name, self.query_one(f"#quick-{name}", Input).value)
+        return rows, questions
+
+    def places(self) -> list[Place]:
+        """Every place the finder can go to, rows and questions as they are on screen now."""
+        rows: dict[str, list[str]] = {}
+        for name, field in (("pupils", "name"), ("referrals", "agency"), ("decisions", "decision"),
+                            ("transfers", "sent_to")):
+            labels = rows[name] = []
+            for index in range(len(self.query(f"#rows-{name} > .row"))):
+                for widget in self.query(f"#{name}-{index}-{field}"):
+                    value = widget.value if isinstance(widget, (Input, Select)) else ""
+                    labels.append(AGENCIES.get(str(value), "") if name == "referrals" else str(value))
+        questions = [((select.id or ""), self._question_text(select.id or ""))
+                     for select in self.query("#referral-check Select")]
+        return places(rows, questions, self.rest_mounted)
+
+    def _question_text(self, ident: str) -> str:
+        question = next((q for q in self.library.questions_for(self._category) if f"q-{q.id}" == ident), None)
+        return question.text if question else ""
 
     def focus_summary(self) -> None:
         """F3 and a new incident: Summary, with the cursor after its text and nothing selected."""
@@ -582,7 +677,7 @@ class IncidentForm(VerticalScroll):
                 label = f"{ROW_TITLES[place]} {int(match.group(2)) + 1}, {match.group(3).replace('_', ' ')}: "
                 by_place.setdefault(place, []).append(label + message)
             else:
-                place = where.split(".")[0].split("[")[0]
+                place = where.split(".")[0].split("[")[0].removeprefix("quick-")
                 if place == "checklist":
                     continue
                 by_place.setdefault(place, []).append(message)
@@ -600,6 +695,8 @@ class IncidentForm(VerticalScroll):
             match = re.match(r"^(\w+)\[(\d+)\]\.(\w+)$", where)
             place = where.split(".")[0].split("[")[0]
             selectors = [f"#{match.group(1)}-{match.group(2)}-{match.group(3)}"] if match else []
+            if place.startswith("quick-"):  # a quick line not added: the line itself, its question below it
+                selectors, place = [f"#{place}"], place.removeprefix("quick-")
             for selector in [*selectors, f"#f-{place}", f"#add-{place}"]:
                 found = self.query(selector)
                 if found:
@@ -607,6 +704,10 @@ class IncidentForm(VerticalScroll):
                         self.call_after_refresh(self.scroll_to_widget, message, animate=False)
                     return found.first()
         return None
+
+
+def _stamp(decision: Decision) -> str:
+    return f"{decision.by}, {describe(decision.at)}" if decision.at else "stamped when saved"
 
 
 def _where(path: str) -> str:
