@@ -19,8 +19,10 @@ from datetime import datetime
 from typing import Any
 
 from .dates import DateError, describe, now_local, parse_date, parse_when, to_iso
-from .model import AGENCIES, PUPIL_ROLES, Decision, Pupil, Referral, Transfer
-from .text import clean
+from .model import AGENCIES, FUTURE_GRACE, PUPIL_ROLES, Decision, Pupil, Referral, Transfer
+from .text import clean, visible
+
+BORN_WORDS = ("born", "dob", "d.o.b.", "d.o.b", "date of birth")
 
 ROLE_WORDS = {
     "harmed": ["harmed", "at risk", "victim", "in the video", "in the images", "in it", "pictured"],
@@ -45,9 +47,9 @@ AGENCY_WORDS = {
     "other": ["other"],
 }
 REFERENCE_WORDS = ("ref", "ref:", "reference", "ref.", "crime", "log", "case", "no.", "number")
-YEAR = re.compile(r"^(?:y|yr|year)\s*(\d{1,2})$", re.I)
+YEAR = re.compile(r"^(?:y|yr|year)\s*([0-9]{1,2})$", re.I | re.ASCII)
 EARLY_YEARS = {"r": "Reception", "reception": "Reception", "nursery": "Nursery"}
-REASON_SPLIT = re.compile(r"\s+because\s+|\s*;\s*|\s+[-–—]\s+|\s+reason:?\s+", re.I)
+REASON_SPLIT = re.compile(r"\s+because\s+|\s*;\s*|\s+[-–—]\s+|\s+reason:\s+", re.I)
 KINDS = ("pupils", "referrals", "decisions", "transfers")
 EXAMPLES = {
     "pupils": "Jordan Example, Y9, received",
@@ -113,13 +115,15 @@ def _near(word: str, vocabulary: dict[str, list[str]]) -> str | None:
     return close[0] if close and close[0] != word.casefold() else None
 
 
-def _year(words: list[str], start: int) -> tuple[str, int] | None:
+def _year(words: list[str], start: int, short_r: bool = True) -> tuple[str, int] | None:
+    """A year group at `start`. A lone "R" (Reception) only where it cannot be a surname's initial."""
     word = words[start].casefold().strip(".,")
-    if word in ("year", "yr", "y") and start + 1 < len(words) and words[start + 1].isdigit():
-        number, size = int(words[start + 1]), 2
+    following = words[start + 1] if start + 1 < len(words) else ""
+    if word in ("year", "yr", "y") and re.fullmatch(r"[0-9]{1,2}", following):
+        number, size = int(following), 2
     elif match := YEAR.match(word):
         number, size = int(match.group(1)), 1
-    elif word in EARLY_YEARS:
+    elif word in EARLY_YEARS and (short_r or word != "r"):
         return EARLY_YEARS[word], 1
     else:
         return None
@@ -140,39 +144,44 @@ def _pupil(text: str, now: datetime) -> Understood:
         attributes = _words(rest) if rest.strip() else []
     else:
         words = _words(text)
-        at = next((i for i in range(len(words)) if _pupil_word(words, i) or words[i].casefold() in ("born", "dob")),
-                  len(words))
+        at = next((i for i in range(len(words)) if _pupil_word(words, i) or _is_born(words[i])), len(words))
         name, attributes = " ".join(words[:at]), words[at:]
-    if not name or not re.search(r"[^\W\d_]", name):
+    if not name or not re.search(r"[^\W\d_]", name) or not visible(name):
         found.questions.append("Start with the pupil's name, e.g. \"Jordan Example, Y9, received\".")
     for word in _words(name):
         slip = _near(word, ROLE_WORDS)
         if slip and len(_words(name)) > 1:
             found.questions.append(f"Is \"{word}\" part of the name, or the role \"{slip}\"? Put the role after a "
                                    "comma.")
+    if any(word.casefold() in ("year", "yr") for word in _words(name)):
+        found.questions.append(f"Is \"{name}\" all name? A year is written Y9 or year 9.")
     pupil.name = name
-    i, unknown = 0, []
+    i, unknown, said = 0, [], {"year": set(), "role": set()}
     while i < len(attributes):
         word = attributes[i]
         if not word:
             i += 1
             continue
-        if word.casefold() in ("born", "dob", "dob:", "d.o.b."):
+        if _is_born(word):
             typed = " ".join(attributes[i + 1:i + 4])
             day, size = _leading_day(attributes[i + 1:], now)
             if day is None:
                 found.questions.append(f"\"{typed or word}\" is not a date of birth: write it day first, 03/04/2012.")
                 i = len(attributes)
                 continue
+            if day > now.date().isoformat():
+                found.questions.append(f"The date of birth {parse_date(day).strftime('%d/%m/%Y')} is in the future.")
             pupil.date_of_birth = day
             i += 1 + size
             continue
         if year := _year(attributes, i):
             pupil.year_group, size = year
+            said["year"].add(pupil.year_group)
             i += size
             continue
         if role := _phrase_at(attributes, i, ROLE_WORDS):
             pupil.role, size = role
+            said["role"].add(PUPIL_ROLES[pupil.role].lower())
             i += size
             continue
         if word.casefold() in ("and", "a", "the", "is", "in", "who", "it"):
@@ -180,6 +189,9 @@ def _pupil(text: str, now: datetime) -> Understood:
             continue
         unknown.append(word)
         i += 1
+    for what, values in said.items():
+        if len(values) > 1:
+            found.questions.append(f"Two {what}s given ({', '.join(sorted(values))}): which is it?")
     if unknown:
         found.questions.append(f"Not understood: \"{' '.join(unknown)}\". After the name give the year (Y9) and the "
                                f"role: {_roles_list()}; or \"born 03/04/2012\".")
@@ -196,7 +208,11 @@ def _said_role(words: list[str]) -> bool:
 
 
 def _pupil_word(words: list[str], i: int) -> bool:
-    return bool(_year(words, i) or _phrase_at(words, i, ROLE_WORDS))
+    return bool(_year(words, i, short_r=False) or _phrase_at(words, i, ROLE_WORDS))
+
+
+def _is_born(word: str) -> bool:
+    return word.casefold().rstrip(":") in BORN_WORDS
 
 
 def _leading_day(words: list[str], now: datetime) -> tuple[str | None, int]:
@@ -226,7 +242,7 @@ def _referral(text: str, now: datetime) -> Understood:
             referral.agency, size = agency
             i += size
             continue
-        if folded in REFERENCE_WORDS and i + 1 < len(words):
+        if (folded in REFERENCE_WORDS or folded.rstrip(":") in REFERENCE_WORDS) and i + 1 < len(words):
             i += 1
             while i < len(words) and words[i].casefold().strip(":") in ("no", "no.", "number", "ref"):
                 i += 1
@@ -249,7 +265,11 @@ def _referral(text: str, now: datetime) -> Understood:
     when = " ".join(when_words)
     if when:
         try:
-            referral.at = to_iso(parse_when(when, now))
+            moment = parse_when(when, now)
+            referral.at = to_iso(moment)
+            if moment > now + FUTURE_GRACE:
+                found.questions.append(f"\"{when}\" is still to come ({describe(referral.at)}): for an earlier day "
+                                       "say so, as in \"yesterday 14:30\".")
         except (DateError, ValueError, OverflowError) as problem:
             found.questions.append(f"Not understood as a time: {problem}.")
     else:
@@ -269,6 +289,9 @@ def _decision(text: str, now: datetime) -> Understood:
     found = Understood("decisions")
     parts = REASON_SPLIT.split(text, maxsplit=1)
     decision, reason = (parts[0].strip(), parts[1].strip()) if len(parts) == 2 else (text.strip(), "")
+    if re.match(r"because\s", text, re.I):  # the reason with nothing decided before it
+        decision, reason = "", text[len("because"):].strip()
+    decision, reason = (decision if visible(decision) else ""), (reason if visible(reason) else "")
     if not reason:
         found.questions.append("Every decision needs its reason: write it after \"because\".")
     if not decision:
@@ -288,7 +311,10 @@ def _transfer(text: str, now: datetime) -> Understood:
     found = Understood("transfers")
     transfer = Transfer()
     chunks = [c.strip() for c in re.split(r"[,;]", text) if c.strip()]
-    transfer.sent_to = chunks[0] if chunks else ""
+    if len(chunks) == 1:  # no commas: the parts start at their words ("Oakwood Academy sent 28/11/2026")
+        chunks = [c.strip() for c in re.split(r"\s+(?=(?:sent|received|confirmed|acknowledged|by|via|note)\b)",
+                                              text, flags=re.I) if c.strip()]
+    transfer.sent_to = chunks[0] if chunks and visible(chunks[0]) else ""
     for chunk in chunks[1:]:
         words = _words(chunk)
         head = words[0].casefold()
@@ -301,7 +327,10 @@ def _transfer(text: str, now: datetime) -> Understood:
         if rest and rest[0].casefold() in ("on", "confirmed"):
             rest = rest[1:]
         try:
-            setattr(transfer, target, parse_date(" ".join(rest), now).isoformat())
+            day = parse_date(" ".join(rest), now)
+            setattr(transfer, target, day.isoformat())
+            if day > now.date():
+                found.questions.append(f"{day:%d/%m/%Y} is in the future.")
         except DateError:
             found.questions.append(f"Not understood: \"{chunk}\". Write \"sent 28/11/2026\", \"received 30/11/2026\" "
                                    "or \"by secure email\".")

@@ -39,8 +39,12 @@ def pick(typed: str, items: list[ChecklistItem], several: bool = True) -> tuple[
         else:
             take(found[0])
 
-    for token in re.split(r"[\s,]+", typed.strip().casefold()):
-        if not token:
+    tokens = []
+    for group in typed.casefold().split(","):  # a comma ends a phrase: "platform, risk" names two items
+        tokens += group.split() + [","]
+    for token in tokens:
+        if token == ",":
+            phrase_done()
             continue
         match = NUMBERS.match(token)
         if not match:

@@ -252,3 +252,9 @@ def test_pick_never_raises_and_names_only_the_items(typed, items, several):
     assert all(isinstance(problem, str) and problem for problem in problems)
     if not several and len(chosen) > 1:
         assert "Give one item: its number or words from it." in problems
+
+
+def test_a_comma_ends_a_phrase_in_the_tick_line():
+    items = [ChecklistItem(id="a", text="Report to the platform"), ChecklistItem(id="b", text="Assess the risk")]
+    assert pick("platform, risk", items) == (["a", "b"], [])
+    assert pick("platform risk", items) == ([], ['No item has "platform risk".'])

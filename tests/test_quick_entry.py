@@ -593,3 +593,22 @@ def test_a_superscript_digit_after_year_is_questioned_not_a_crash(line):
     found = pupil(line)
     assert not found.ok
     assert found.questions
+
+
+# Found by review: put right, kept right --------------------------------------------------------------------
+def test_a_transfer_without_commas_is_split_at_its_words():
+    found = transfer("Oakwood Academy sent 28/11/2026 by secure email")
+    assert found.ok
+    assert (found.row.sent_to, found.row.sent_at, found.row.note) == ("Oakwood Academy", "2026-11-28", "by secure email")
+
+
+def test_a_reason_with_nothing_decided_asks_for_the_decision():
+    found = decision("because they only received it")
+    assert not found.ok
+    assert found.questions == ["Say what was decided, then \"because\" and the reason."]
+    assert found.row.reason == "they only received it"
+
+
+def test_the_word_reason_inside_a_decision_does_not_split_it():
+    found = decision("not referring for that reason because they only received it")
+    assert (found.row.decision, found.row.reason) == ("not referring for that reason", "they only received it")
