@@ -376,3 +376,15 @@ async def test_a_tick_line_on_a_new_incident_travels_with_it(tmp_path, library, 
     store = make_store(db_path, library, clock)
     record = store.get(store.summaries()[0].id)
     assert [item.state for item in record.checklist[:4]] == ["todo", "done", "todo", "done"]
+
+
+async def test_at_80_columns_the_finder_brings_the_form_back_with_the_field_in_view(tmp_path, library, clock):
+    app = make_app(make_store(tmp_path / "r.json", library, clock), library)
+    async with app.run_test(size=NARROW) as pilot:
+        screen = await ready(pilot)
+        await burst(pilot, ["f4", "ctrl+g", "text:x"])
+        await pilot.pause()
+        line = q(app, "#quick-transfers")
+        assert app.focused is line
+        assert screen.form.display and screen.form.has_class("-active")
+        assert screen.form.content_region.contains_region(line.region), "the line is on screen"

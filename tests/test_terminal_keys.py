@@ -23,8 +23,9 @@ SHOWS = {
     "main.checklist": "space done",
     "main.form": "Summary *",
     "app.palette": "Search",
+    "main.find": "Go to (type the letters",
 }
-DIALOGS = {"main.export", "main.letter", "app.help", "main.oversight", "app.palette", "main.first_hour"}
+DIALOGS = {"main.export", "main.letter", "app.help", "main.oversight", "app.palette", "main.first_hour", "main.find"}
 # With typing not yet saved, these ask first.
 ASK_FIRST = {"main.new", "main.open", "app.quit"}
 
@@ -36,7 +37,7 @@ def alt_key(action) -> str:
 def test_every_action_has_an_alt_fallback_checked_here():
     for action in all_keys():
         assert any(key.startswith("alt+") for key in action.fallbacks), action.id
-        assert action.id in SHOWS or action.id in ASK_FIRST or action.id == "main.save", action.id
+        assert action.id in SHOWS or action.id in ASK_FIRST or action.id in ("main.save", "main.stamp"), action.id
         assert not set(action.fallbacks) & {"alt+f", "alt+b"}, "those arrive as word moves"
 
 
@@ -65,10 +66,14 @@ def test_alt_fallbacks_act_and_never_type_a_letter(tmp_path, term):
             terminal.wait_for("Unsaved changes")
             terminal.keys("Escape")
             terminal.wait_for("Summary *")
+        terminal.keys(alt_key(actions["main.find"]), "f", alt_key(actions["main.stamp"]))  # the time, in a text box
+        terminal.wait_for(", Jo DSL: ")
         terminal.keys(alt_key(actions["app.quit"]))
         terminal.wait_for("Unsaved changes")
         terminal.keys("s")
         terminal.wait_for("KENTSAFE-EXITED=0")
-        assert show(db, "2026-0001")["summary"] == "Keys test more"  # not one letter of a fallback typed
+        record = show(db, "2026-0001")
+        assert record["summary"] == "Keys test more"  # not one letter of a fallback typed
+        assert record["follow_up"].endswith(", Jo DSL: ") and "t" not in record["follow_up"].split(",")[0]
     finally:
         terminal.close()

@@ -30,7 +30,9 @@ class JumpActions:
             self._warn("That part of the form is still being drawn: try again in a moment.")
             return
         self._show_form_pane()
-        self.set_focus(found.first())
+        widget = found.first()
+        self.set_focus(widget)
+        self.form.scroll_to_widget(widget, animate=False)  # at 80 columns the form scrolls again once shown
 
     def _show_form_pane(self) -> None:
         for pane in ("guidance", "form", "checklist"):

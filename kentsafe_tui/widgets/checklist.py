@@ -49,13 +49,16 @@ class ChecklistView(OptionList):
     BINDINGS = [
         Binding("space,x", "toggle", "Done", id="checklist.toggle",
                 tooltip="Tick the item (the cursor moves on to the next to do), or untick it"),
-        Binding("t", "line('tick')", "Tick…", id="checklist.tick", tooltip="Tick items by number or words"),
-        Binding("slash", "line('find')", "Find", id="checklist.find", tooltip="Go to an item by number or words"),
+        # The pane's own line names the rest (t, /, ], n, e): the footer keeps its room for the keys of the app.
+        Binding("t", "line('tick')", "Tick…", id="checklist.tick", tooltip="Tick items by number or words",
+                show=False),
+        Binding("slash", "line('find')", "Find", id="checklist.find", tooltip="Go to an item by number or words",
+                show=False),
         Binding("right_square_bracket", "unticked(1)", "Next to do", id="checklist.next", show=False),
         Binding("left_square_bracket", "unticked(-1)", "Previous to do", id="checklist.previous", show=False),
         Binding("n", "not_applicable", "N/A", id="checklist.na",
-                tooltip="Mark the item not applicable, with the reason"),
-        Binding("e", "note", "Note", id="checklist.note", tooltip="Add or change the item's note"),
+                tooltip="Mark the item not applicable, with the reason", show=False),
+        Binding("e", "note", "Note", id="checklist.note", tooltip="Add or change the item's note", show=False),
     ]
 
     class Toggle(Message):

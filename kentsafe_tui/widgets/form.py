@@ -654,6 +654,13 @@ class IncidentForm(VerticalScroll):
         question = next((q for q in self.library.questions_for(self._category) if f"q-{q.id}" == ident), None)
         return question.text if question else ""
 
+    def on_show(self) -> None:
+        """Shown again at 80 columns (one pane at a time): the field with the cursor must be in view, and a
+        scroll asked for while the form was hidden had nothing to measure."""
+        focused = self.screen.focused
+        if focused is not None and self in focused.ancestors:
+            self.call_after_refresh(self.scroll_to_widget, focused, animate=False)
+
     def focus_summary(self) -> None:
         """F3 and a new incident: Summary, with the cursor after its text and nothing selected."""
         summary = self.query_one("#f-summary", Input)
