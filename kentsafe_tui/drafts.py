@@ -14,13 +14,16 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .dates import now_local, to_iso
 from .fileio import atomic_write, ensure_folder, mode_for
 from .history import diff
+from .text import clean
+
+LINE_LIMIT = 5_000  # the longest row field (a decision's reason)
 
 
 def _safe(name: str) -> str:
@@ -44,6 +47,7 @@ class Draft:
     incident_id: str | None
     base: dict[str, Any] | None
     edited: dict[str, Any]
+    lines: dict[str, str] = field(default_factory=dict)  # quick-entry lines typed and not yet added
 
     def remove(self) -> None:
         try:
@@ -61,6 +65,7 @@ class Draft:
                 parts.append(f"{key.replace('_', ' ')}: {new.strip()}")
             elif isinstance(new, list) and new:
                 parts.append(f"{key}: {len(new)} row(s)")
+        parts += [f"{name} line: {line}" for name, line in self.lines.items()]
         text = "; ".join(parts) or "(no text typed)"
         return text if len(text) <= limit else text[:limit] + "…"
 
@@ -72,14 +77,16 @@ class Drafts:
         self.pid = pid or os.getpid()
         self.path = self.db_path.parent / f".{self.db_path.name}.draft-{self.user}-{self.pid}.json"
 
-    def save(self, edited: dict[str, Any], base: dict[str, Any] | None) -> None:
-        """Keep the form as it is now. Raises fileio.WriteFailed if the disk refuses."""
+    def save(self, edited: dict[str, Any], base: dict[str, Any] | None, lines: dict[str, str] | None = None) -> None:
+        """Keep the form as it is now, with any quick-entry line typed and not yet added. Raises
+        fileio.WriteFailed if the disk refuses."""
         ensure_folder(self.db_path.parent)  # 0700 whatever the umask, as the store makes it
         payload = {
             "saved_at": to_iso(now_local()),
             "incident_id": (base or {}).get("id") or None,
             "base": base,
             "edited": edited,
+            "lines": lines or {},
         }
         mode, group = mode_for(self.db_path)
         atomic_write(self.path, json.dumps(payload, ensure_ascii=False).encode(), mode, group)
@@ -123,7 +130,19 @@ class Drafts:
             try:
                 payload = json.loads(path.read_text(encoding="utf-8"))
                 found.append(Draft(path, payload["saved_at"], payload.get("incident_id"), payload.get("base"),
-                                   payload["edited"]))
+                                   payload["edited"], _lines(payload.get("lines"))))
             except (OSError, ValueError, KeyError, TypeError):
                 continue  # a damaged draft is left where it is, for someone to look at
         return sorted(found, key=lambda draft: draft.saved_at, reverse=True)
+
+
+QUICK_LINES = ("pupils", "referrals", "decisions", "transfers")
+
+
+def _lines(carried: Any) -> dict[str, str]:
+    """Quick lines from a draft file (which anyone with write access to the folder could have planted): only
+    the four lists, only text, cleaned and no longer than a line can be."""
+    if not isinstance(carried, dict):
+        return {}
+    return {name: " ".join(clean(value).split())[:LINE_LIMIT] for name, value in carried.items()
+            if name in QUICK_LINES and isinstance(value, str) and clean(value).strip()}

@@ -50,3 +50,17 @@ def test_the_preview_says_what_changed_from_the_saved_version(tmp_path):
     assert draft.incident_id == "2026-0004"
     assert draft.preview() == "details: New words typed; pupils: 1 row(s)"
     assert json.loads(draft.path.read_text())["base"]["summary"] == "Old"
+
+
+def test_a_quick_line_not_yet_added_is_kept_and_a_planted_one_is_cleaned(tmp_path):
+    db = tmp_path / "records.json"
+    Drafts(db, "Jo DSL", pid=DEAD_PID).save(Incident(summary="Typed").to_dict(), None,
+                                            {"pupils": "Jordan Example, Y9, received"})
+    (left,) = Drafts(db, "Jo DSL").left_behind()
+    assert left.lines == {"pupils": "Jordan Example, Y9, received"}
+    assert "pupils line: Jordan Example, Y9, received" in left.preview()
+    planted = json.loads(left.path.read_text())
+    planted["lines"] = {"pupils": "Jo\x1b[2J\u202eDoe", "referrals": 5, "../evil": "x", "decisions": "d" * 9_000}
+    left.path.write_text(json.dumps(planted))
+    (again,) = Drafts(db, "Jo DSL").left_behind()
+    assert again.lines == {"pupils": "Jo[2JDoe", "decisions": "d" * 5_000}

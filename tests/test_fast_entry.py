@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import io
+import json
+import os
 from datetime import timedelta
 
 from rich.console import Console
@@ -388,3 +390,30 @@ async def test_at_80_columns_the_finder_brings_the_form_back_with_the_field_in_v
         assert app.focused is line
         assert screen.form.display and screen.form.has_class("-active")
         assert screen.form.content_region.contains_region(line.region), "the line is on screen"
+
+
+async def test_a_quick_line_not_yet_added_survives_a_dropped_line_in_the_draft(tmp_path, library, clock):
+    db_path = tmp_path / "r.json"
+    app = make_app(make_store(db_path, library, clock), library)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await ready(pilot)
+        await burst(pilot, ["text:Dropped", "ctrl+g", "text:p", "text:Jordan Example, Y9, received"])
+        screen.write_draft()  # as the timer, a hang-up or a terminate would
+        kept = screen.context.drafts.path
+        assert json.loads(kept.read_text())["lines"] == {"pupils": "Jordan Example, Y9, received"}
+        left = kept.with_name(kept.name.replace(f"-{os.getpid()}.json", "-999999999.json"))
+        kept.rename(left)  # as if that kentsafe had gone
+    again = make_app(make_store(db_path, library, clock), library)
+    async with again.run_test(size=WIDE) as pilot:
+        for _ in range(200):
+            if isinstance(again.screen, ChoiceDialog):
+                break
+            await pilot.pause(0.02)
+        assert isinstance(again.screen, ChoiceDialog)
+        await burst(pilot, ["r"])
+        await ready(pilot)
+        assert q(again, "#quick-pupils", Input).value == "Jordan Example, Y9, received"
+        assert "Enter adds the pupil" in rendered_text(q(again, "#understood-pupils"))
+        await burst(pilot, ["ctrl+s"])
+    store = make_store(db_path, library, clock)
+    assert [p.name for p in store.get(store.summaries()[0].id).pupils] == ["Jordan Example"]

@@ -346,8 +346,10 @@ class EditingFlows:
         self._draft_due = False
         session = self.session
         try:
-            if session.dirty:
-                self.context.drafts.save(session.edited.to_dict(), session.base.to_dict() if session.base else None)
+            lines = self.form.typed_lines()
+            if session.dirty or lines:
+                self.context.drafts.save(session.edited.to_dict(), session.base.to_dict() if session.base else None,
+                                         lines)
             else:
                 self.context.drafts.clear()
         except (OSError, WriteFailed) as problem:
@@ -402,6 +404,7 @@ class EditingFlows:
         self.session.restore(draft.edited, draft.base)
         draft.remove()
         self.show_session()
+        self.when_complete(lambda: self.form.put_lines(draft.lines))
         self._draft_due = True
         self.notify("Restored. It is not saved yet: check it and press ctrl+s.", markup=False)
 

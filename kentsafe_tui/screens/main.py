@@ -243,7 +243,7 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
     @on(IncidentForm.QuickTyped)
     def _quick_typed(self, event: IncidentForm.QuickTyped) -> None:
         event.stop()
-        self.mark_dirty()
+        self.typed()
 
     @on(IncidentForm.RemoveRequested)
     def _remove_requested(self, event: IncidentForm.RemoveRequested) -> None:

@@ -152,7 +152,7 @@ class IncidentForm(VerticalScroll):
             self.old, self.new = old, new
 
     class QuickTyped(Message):
-        """A quick line gained or lost its text: unsaved work, shown as such."""
+        """A quick line changed: unsaved work, shown as such and kept in the draft."""
 
     class Ready(Message):
         """The whole form is on screen, its lower part included."""
@@ -593,10 +593,8 @@ class IncidentForm(VerticalScroll):
         shown.update(Text(found.preview()))
         shown.set_class(bool(found.questions), "-questioned")
         shown.display = bool(typed.strip())
-        had = name in self.quick_typed
         self.quick_typed.discard(name) if not typed.strip() else self.quick_typed.add(name)
-        if had != (name in self.quick_typed):
-            self.post_message(self.QuickTyped())
+        self.post_message(self.QuickTyped())  # unsaved work: marked as such, and kept in the draft
         return found
 
     @on(Input.Submitted, ".quick")
@@ -622,6 +620,19 @@ class IncidentForm(VerticalScroll):
             return {}
         return {name: understand(name, line.value, self.clock()) for name in ROW_KINDS
                 for line in self.query(f"#quick-{name}").results(Input) if line.value.strip()}
+
+    def typed_lines(self) -> dict[str, str]:
+        """The quick lines holding text, as typed (for the draft)."""
+        if not self.rest_mounted:
+            return {}
+        return {name: line.value for name in ROW_KINDS for line in self.query(f"#quick-{name}").results(Input)
+                if line.value.strip()}
+
+    def put_lines(self, lines: dict[str, str]) -> None:
+        """Quick lines back from a draft: shown as typed, with what they mean, for enter to add."""
+        for name, typed in lines.items():
+            for line in self.query(f"#quick-{name}").results(Input):
+                line.value = typed
 
     def take_quick_lines(self) -> tuple[dict[str, Any], dict[str, str]]:
         """At a save: the rows of lines understood (their lines cleared), and a message for each line that
