@@ -127,7 +127,7 @@ def _year(words: list[str], start: int, short_r: bool = True) -> tuple[str, int]
         return EARLY_YEARS[word], 1
     else:
         return None
-    return (f"Y{number}", size) if 1 <= number <= 14 else None
+    return (str(number), size) if 1 <= number <= 14 else None  # kept as the Year field holds it: "9"
 
 
 def _roles_list() -> str:

@@ -108,9 +108,9 @@ def expected(name: str, clock) -> dict:
         return {
             "summary": "Video shared in a class group chat",
             "pupils": [
-                {"name": "Jordan Example", "year_group": "Y9", "role": "received", "date_of_birth": ""},
-                {"name": "Sam Lee", "year_group": "Y9", "role": "shared", "date_of_birth": ""},
-                {"name": "Ava Test", "year_group": "Y8", "role": "harmed", "date_of_birth": "2013-04-03"}],
+                {"name": "Jordan Example", "year_group": "9", "role": "received", "date_of_birth": ""},
+                {"name": "Sam Lee", "year_group": "9", "role": "shared", "date_of_birth": ""},
+                {"name": "Ava Test", "year_group": "8", "role": "harmed", "date_of_birth": "2013-04-03"}],
             "referrals": [
                 {"agency": "police_101", "at": at(9, 10), "reference": "KP-0457", "note": ""},
                 {"agency": "childrens_social_care", "at": at(9, 20), "reference": "FD-2291", "note": "duty worker"}],
@@ -119,7 +119,7 @@ def expected(name: str, clock) -> dict:
         }
     if name.startswith("a questioned"):
         return {"summary": "Questioned",
-                "pupils": [{"name": "Max Doe", "year_group": "Y9", "role": "received", "date_of_birth": ""}]}
+                "pupils": [{"name": "Max Doe", "year_group": "9", "role": "received", "date_of_birth": ""}]}
     if name.startswith("a line"):
         return {"summary": "Added by the save",
                 "transfers": [{"sent_to": "Oakwood Academy", "sent_at": "2026-11-27", "acknowledged_at": "",
@@ -153,7 +153,7 @@ async def test_a_quick_line_shows_what_it_understood_and_questions_what_it_did_n
         assert screen.session.edited.pupils == []  # not added, never guessed
         assert app.focused is q(app, "#quick-pupils")
         await burst(pilot, ["ctrl+u", "text:Jordan Example, Y9, received"])
-        assert "Enter adds the pupil: name: Jordan Example · year: Y9 · role: Received it" in rendered_text(shown)
+        assert "Enter adds the pupil: name: Jordan Example · year: 9 · role: Received it" in rendered_text(shown)
         await burst(pilot, ["enter"])
         assert [p.name for p in screen.session.edited.pupils] == ["Jordan Example"]
         assert q(app, "#quick-pupils", Input).value == ""

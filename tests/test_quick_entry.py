@@ -89,9 +89,9 @@ def test_the_examples_shown_to_the_dsl_are_understood(kind):
 def test_a_pupil_line_as_the_example_says_it():
     found = pupil("Jordan Example, Y9, received")
     assert found.ok
-    assert found.row == Pupil(name="Jordan Example", year_group="Y9", role="received", date_of_birth="")
-    assert found.parts == [("name", "Jordan Example"), ("year", "Y9"), ("role", "Received it")]
-    assert found.preview() == "Enter adds the pupil: name: Jordan Example · year: Y9 · role: Received it"
+    assert found.row == Pupil(name="Jordan Example", year_group="9", role="received", date_of_birth="")
+    assert found.parts == [("name", "Jordan Example"), ("year", "9"), ("role", "Received it")]
+    assert found.preview() == "Enter adds the pupil: name: Jordan Example · year: 9 · role: Received it"
 
 
 @pytest.mark.parametrize("role, phrase", [(role, phrase) for role, phrases in ROLE_WORDS.items()
@@ -99,7 +99,7 @@ def test_a_pupil_line_as_the_example_says_it():
 def test_every_role_phrase_after_a_comma(role, phrase):
     found = pupil(f"Jordan Example, Y9, {phrase}")
     assert found.ok, found.questions
-    assert (found.row.name, found.row.year_group, found.row.role) == ("Jordan Example", "Y9", role)
+    assert (found.row.name, found.row.year_group, found.row.role) == ("Jordan Example", "9", role)
     assert found.parts[2] == ("role", PUPIL_ROLES[role])
 
 
@@ -121,9 +121,9 @@ def test_the_longest_role_phrase_wins():
 
 @pytest.mark.parametrize(
     "typed, year",
-    [("Y9", "Y9"), ("y9", "Y9"), ("Y 9", "Y9"), ("Yr 9", "Y9"), ("yr9", "Y9"), ("year 9", "Y9"), ("Year9", "Y9"),
-     ("YEAR 11", "Y11"), ("Y1", "Y1"), ("Y13", "Y13"), ("Y14", "Y14"), ("Reception", "Reception"),
-     ("R", "Reception"), ("r", "Reception"), ("Nursery", "Nursery"), ("Y9.", "Y9")],
+    [("Y9", "9"), ("y9", "9"), ("Y 9", "9"), ("Yr 9", "9"), ("yr9", "9"), ("year 9", "9"), ("Year9", "9"),
+     ("YEAR 11", "11"), ("Y1", "1"), ("Y13", "13"), ("Y14", "14"), ("Reception", "Reception"),
+     ("R", "Reception"), ("r", "Reception"), ("Nursery", "Nursery"), ("Y9.", "9")],
 )
 def test_year_groups(typed, year):
     found = pupil(f"Jordan Example, {typed}, witness")
@@ -144,11 +144,11 @@ def test_a_year_out_of_range_is_questioned(typed):
 @pytest.mark.parametrize(
     "line, name, year, role",
     [
-        ("Jordan Example Y9 received", "Jordan Example", "Y9", "received"),
-        ("Jordan Example year 9 shared it", "Jordan Example", "Y9", "shared"),
-        ("Jordan Example Yr 10 witness", "Jordan Example", "Y10", "witness"),
+        ("Jordan Example Y9 received", "Jordan Example", "9", "received"),
+        ("Jordan Example year 9 shared it", "Jordan Example", "9", "shared"),
+        ("Jordan Example Yr 10 witness", "Jordan Example", "10", "witness"),
         ("Jordan Example Reception in the video", "Jordan Example", "Reception", "harmed"),
-        ("Mary Jane Smith-Jones Y11 told us", "Mary Jane Smith-Jones", "Y11", "disclosed"),
+        ("Mary Jane Smith-Jones Y11 told us", "Mary Jane Smith-Jones", "11", "disclosed"),
     ],
 )
 def test_names_without_commas(line, name, year, role):
@@ -253,14 +253,14 @@ def test_rich_markup_in_a_name_is_kept_as_plain_text():
 def test_control_characters_are_stripped_from_a_name():
     found = pupil("Jor\x1b[31mdan Ex\x07ample\x00, Y9\x1b, recei\x08ved")
     assert found.ok, found.questions
-    assert found.row == Pupil(name="Jor[31mdan Example", year_group="Y9", role="received")
+    assert found.row == Pupil(name="Jor[31mdan Example", year_group="9", role="received")
     assert "\x1b" not in found.preview()
 
 
 def test_bidirectional_and_zero_width_characters_are_stripped_and_spaces_collapsed():
     found = pupil("Jordan\u202e\u200b  \n\tExample ,  Y9")
     assert found.row.name == "Jordan Example"
-    assert found.row.year_group == "Y9"
+    assert found.row.year_group == "9"
 
 
 def test_a_very_long_name_is_made_and_the_model_reports_the_limit():
