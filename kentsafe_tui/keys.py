@@ -83,6 +83,7 @@ IN_FORM = [
     ("enter, in a Quick add line", "Add the row it describes once the line below it reads right (a word it does "
      "not know is questioned); on an empty line, go on to the next field"),
     ("ctrl+end, ctrl+home", "In a text box: to the end / start of its text"),
+    ("y, n", "On a refer-at-once question: answer yes / no and move to the next"),
     ("escape", "Close a dialog or list without choosing"),
 ]
 IN_CHECKLIST = [

@@ -417,3 +417,34 @@ async def test_a_quick_line_not_yet_added_survives_a_dropped_line_in_the_draft(t
         await burst(pilot, ["ctrl+s"])
     store = make_store(db_path, library, clock)
     assert [p.name for p in store.get(store.summaries()[0].id).pupils] == ["Jordan Example"]
+
+
+async def test_y_and_n_answer_the_refer_at_once_questions_one_key_each(tmp_path, library, clock):
+    db_path = tmp_path / "r.json"
+    app = make_app(make_store(db_path, library, clock), library)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await ready(pilot)
+        await burst(pilot, ["text:Nudes", "ctrl+g", "text:c", "enter", "text:s", "enter"])
+        assert screen.session.edited.category == "nudes"
+        await settled(pilot)
+        await burst(pilot, ["ctrl+g", "text:q1", "text:nnyNn"])
+        assert screen.session.edited.referral_check == {
+            "rq-adult": "no", "rq-coercion": "no", "rq-unusual-or-violent": "yes", "rq-under-13": "no",
+            "rq-immediate-risk": "no"}
+        assert app.focused is q(app, "#f-referral_decision")  # on past the last question
+        assert q(app, "#refer-now").display  # a yes: REFER NOW shows
+
+
+async def test_not_applicable_moves_on_to_the_next_item_to_do(tmp_path, library, clock):
+    db_path = tmp_path / "r.json"
+    incident_id = make_store(db_path, library, clock).create(make_incident()).id
+    app = make_app(make_store(db_path, library, clock), library)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await ready(pilot)
+        await burst(pilot, ["ctrl+o", "enter", "f4", "space", "n", "text:No website involved", "enter"])
+        assert screen.checklist.highlighted == 2
+        await burst(pilot, ["n", "escape"])  # cancelled: nothing set aside, the cursor stays
+        assert screen.checklist.highlighted == 2
+    saved = make_store(db_path, library, clock).get(incident_id)
+    assert [(item.state, item.note) for item in saved.checklist[:3]] == [
+        ("done", ""), ("not_applicable", "No website involved"), ("todo", "")]

@@ -251,10 +251,13 @@ class EditingFlows:
     def on_checklist_view_not_applicable(self, event) -> None:
         item = self._item(event.item_id)
         if item is not None:
+            def answered(reason: str | None) -> None:
+                if reason is not None:  # set aside: like a tick, the cursor moves on to the next item to do
+                    self.app.call_later(self._set_items, [(item.id, "not_applicable", reason)],
+                                        lambda: self.checklist.to_next_todo(item.id))
+
             self.app.push_screen(AskTextDialog("Not applicable", f"Why does this not apply?\n\n{item.text}",
-                                               item.note if item.state == "not_applicable" else ""),
-                                 lambda reason: reason is not None and self.app.call_later(
-                                     self._set_item, item.id, "not_applicable", reason))
+                                               item.note if item.state == "not_applicable" else ""), answered)
 
     def on_checklist_view_edit_note(self, event) -> None:
         item = self._item(event.item_id)

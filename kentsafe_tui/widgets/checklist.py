@@ -153,6 +153,12 @@ class ChecklistView(OptionList):
                 self.highlighted = index
                 return
 
+    def to_next_todo(self, item_id: str) -> None:
+        """From this item (just set aside) on to the next still to do."""
+        self.go_to(item_id)
+        if self.current_item is not None and self.current_item.state != "todo":
+            self._move_to_todo(1)
+
     def to_first_todo(self) -> None:
         todo = [index for index, item in enumerate(self.items) if item.state == "todo"]
         if todo:

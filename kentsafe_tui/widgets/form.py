@@ -560,6 +560,16 @@ class IncidentForm(VerticalScroll):
         return {(select.id or "")[2:]: str(select.value) for select in self.query("#referral-check Select")
                 .results(Select) if select.value is not Select.NULL}
 
+    def on_key(self, event) -> None:
+        """y or n on a refer-at-once question answers it and moves on to the next: five questions, five keys."""
+        focused = self.screen.focused
+        if (isinstance(focused, Select) and (focused.id or "").startswith("q-") and not focused.expanded
+                and event.character and event.character.lower() in ("y", "n")):
+            event.stop()
+            event.prevent_default()
+            focused.value = "yes" if event.character.lower() == "y" else "no"
+            self.screen.focus_next()
+
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:
         event.stop()
