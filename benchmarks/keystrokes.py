@@ -226,6 +226,9 @@ def read_records(db: Path) -> dict[str, dict]:
 
 
 # Comparing ----------------------------------------------------------------------------------------------------------
+# Fields that vary from run to run or are checked on their own (checklist, updated_by), never against `expected`.
+VARYING = {"id", "created_at", "updated_at", "updated_by", "history", "rev", "checklist", "concern_at"}
+
 def compare(flow: Flow, records: dict[str, dict], exports: list[str]) -> list[str]:
     """Every way the saved record differs from the one the flow means, one line each. Ignored: the id, when
     it was created and updated, when each tick and decision was stamped, the history; `concern_at` too when
@@ -237,6 +240,8 @@ def compare(flow: Flow, records: dict[str, dict], exports: list[str]) -> list[st
         if not records:
             return lines
     ident, got = next(iter(records.items()))
+    for key in sorted(set(got) - set(flow.expected) - VARYING):
+        lines.append(f"{key}: in the saved record ({got[key]!r}) but not in the expected one")
     for key, want in flow.expected.items():
         have = got.get(key)
         if key == "decisions" and isinstance(have, list):
