@@ -165,8 +165,9 @@ def run_flow(flow: Flow, mode: str, folder: Path, width: int = 160, height: int 
     try:
         terminal.start("--db", str(db), "--user", USER, width=width, height=height)
         terminal.wait_for("Summary *", give_up=GIVE_UP)
-        # The lower form arrives just after the first frame; a person would see the whole form before typing.
-        terminal.wait_for("Add a pupil", give_up=GIVE_UP)
+        # A person reads the screen before typing: wait until it is still (the lower form arrives just after the
+        # first frame, below the fold in a small terminal).
+        settle(terminal, time.monotonic())
         if mode == "slow":
             for s in flow.steps:
                 for token in s.tokens:
