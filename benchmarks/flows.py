@@ -172,7 +172,8 @@ def founding(today: date | None = None) -> Flow:
              Text("Do not speak to the wider year group yet"), Key("tab"),
              Text("Police asked us to wait until they have spoken to the three pupils"),
              how="f4 then shift+tab x3 (+ Add a transfer, Outcome, + Add a decision): 4 keys where tabbing on from "
-                 "the referral takes 7; enter; what, tab, why"),
+                 "the referral takes 7 (only with the three panes side by side, 120 columns or more); enter; "
+                 "what, tab, why"),
         step("save", Key("ctrl+s"),
              how="ctrl+s: the report is made from the saved record, and ticks on a saved one are written at once"),
         step("checklist: 7 ticks, a note, one n/a",

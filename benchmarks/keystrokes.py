@@ -14,7 +14,44 @@ the flow's own `Wait` tokens (if any) split it. Then ctrl+q (not counted), and t
 must be in `exports/` beside the database. Each mismatch is printed; the exit status is 1 if there is one.
 
 Counting: every key press other than the text typed into fields counts one (`Key("down", 3)` counts three); text
-is counted apart, in characters. Sync points and the final ctrl+q are not counted. Nothing is timed.
+is counted apart, in characters. Sync points and the final ctrl+q are not counted. Nothing is timed. The
+terminal is 160x45 unless `--size` says otherwise: the founding case's "f4, shift+tab x3" reaches "+ Add a
+decision" only when the three panes stand side by side (120 columns or more).
+
+Before (today's keys, at 99c586a, 1 December 2026; the fewest a practised user needs, found by reading the form
+and trying them in tmux; `--how` shows each step's keys). Both cases made exactly the expected record, slow and
+in one burst, idle and with both cores busy, with no sync point inside the flow.
+
+    founding case                         keys  text     nudes case                              keys  text
+    new incident                             1     0     new incident                               1     0
+    summary and when                         1    63     summary                                    0    59
+    category and scope                       2     0     category: sharing nudes                    5     0
+    three pupils                            28    39     the five referral questions               24     0
+    police and Front Door referrals         21    44     decision not to refer, with its reason     5    96
+    decision with its reason                 6   106     close with the outcome                     9    82
+    save                                     1     0     total                                     44   237
+    checklist: 7 ticks, a note, one n/a     26    88
+    report                                   2     0
+    parent letter                            2     0
+    close with the outcome                   9    88
+    total                                   99   428
+
+What today's keys make hard (measured, not changed here):
+- A choice list's first letters (README: "typing the first letters") are lost when they arrive in a burst with
+  the enter that opens the list: the letter reaches the Select after the focus has moved into its open list,
+  so it is neither applied nor refused with the beep; enter then chooses the old value. With r/s/t for the
+  pupils' roles the founding case would be 96 keys typed slowly, but a burst saved the roles as "harmed",
+  no referral decision, and an open incident ("c" for Closed lost, so no outcome dialog, the outcome typed
+  onto the status choice). Arrows are never lost, so the flows use them.
+- No way to jump to a field: every field passed is a tab (tab x4 from Summary to Status, tab x7 from a
+  referral's reference to "+ Add a decision", 3 more keys than the f4 route in a narrow terminal: 102 there).
+- No way to jump to a checklist item: 14 downs to reach the seven ticks, the note and the n/a in the first 15
+  items of 34.
+- Keys meant for the form that land on the checklist run its commands, and other letters there vanish without
+  the beep a button or a choice gives: in an 80 or 100 column terminal the f4, shift+tab route stays in the
+  checklist, and "enter, Do not speak..." ticked the first item (enter), dropped "Do", unticked it (space),
+  opened "not applicable" (n) with the rest of the sentence as its reason, and the ctrl+s meant to save the
+  incident answered that dialog instead: the incident was first saved by closing it, so f7 made no report.
 """
 
 from __future__ import annotations
