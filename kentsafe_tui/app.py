@@ -91,6 +91,12 @@ class KentsafeApp(App):
             self._deferred = 0
             await super().on_event(self._held_keys.popleft())
 
+    def hand_on_next(self, key: events.Key) -> None:
+        """Deliver this key before any other key still held (a reading dialog closed by it passes it on)."""
+        self._held_keys.appendleft(key)
+        if len(self._held_keys) == 1:  # nothing else held: no delivery is under way to pick it up
+            self.call_later(self._deliver_keys)
+
     def _open_select_list(self) -> None:
         """A choice just opened (enter on a Select): its list asks for the focus before it is shown, which
         Textual ignores, and gets it only after the next frame. The key after enter ("c" for Closed, or down)

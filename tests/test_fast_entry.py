@@ -448,3 +448,16 @@ async def test_not_applicable_moves_on_to_the_next_item_to_do(tmp_path, library,
     saved = make_store(db_path, library, clock).get(incident_id)
     assert [(item.state, item.note) for item in saved.checklist[:3]] == [
         ("done", ""), ("not_applicable", "No website involved"), ("todo", "")]
+
+
+@pytest.mark.parametrize("opened", [["f8"], ["f1"], ["f9"]])
+async def test_an_action_key_closes_a_dialog_that_is_only_read_and_does_its_work(opened, tmp_path, library, clock):
+    """Over a laggy link "escape, ctrl+g" can arrive as one read, which a terminal reads as ctrl+g alone."""
+    db_path = tmp_path / "r.json"
+    make_store(db_path, library, clock).create(make_incident())
+    app = make_app(make_store(db_path, library, clock), library)
+    async with app.run_test(size=WIDE) as pilot:
+        await ready(pilot)
+        await burst(pilot, ["ctrl+o", "enter", *opened, "ctrl+g", "text:f", "text:Typed"])
+        assert isinstance(app.screen, MainScreen)
+        assert q(app, "#f-follow_up", TextArea).text == "Typed"

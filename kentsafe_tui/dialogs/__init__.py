@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.console import RenderableType
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -38,7 +38,25 @@ class Dialog(ModalScreen):
         self.dismiss(None)
 
 
-class ReadingDialog(Dialog):
+class ClosesForActions:
+    """A dialog only read (a report, a letter, help): a key of the main screen closes it and then does its work.
+
+    Over a laggy link "escape, then ctrl+g" can arrive as one read, and a terminal's escape followed at once by
+    another key reads as that key with alt: the escape is gone, and the dialog stays open over the form the
+    keys that follow were meant for. So the action key itself closes what is only being read.
+    """
+
+    def on_key(self, event: events.Key) -> None:
+        from ..keys import MAIN_KEYS
+
+        if any(event.key in action.keys for action in MAIN_KEYS):
+            event.stop()
+            event.prevent_default()
+            self.dismiss(None)  # type: ignore[attr-defined]
+            self.app.hand_on_next(events.Key(event.key, event.character))  # type: ignore[attr-defined]
+
+
+class ReadingDialog(ClosesForActions, Dialog):
     """Something to read and scroll through (help, oversight); escape closes it."""
 
     def __init__(self, title: str, subtitle: str, *parts: RenderableType, body_id: str = "reading-body") -> None:
@@ -333,7 +351,7 @@ class SettingsDialog(Dialog):
         self.action_save() if event.button.id == "save" else self.dismiss(None)
 
 
-class TextViewDialog(Dialog):
+class TextViewDialog(ClosesForActions, Dialog):
     """Show a report or a letter, where it was saved, and copy it."""
 
     BINDINGS = [*Dialog.BINDINGS, Binding("c", "copy", "Copy", show=False)]
