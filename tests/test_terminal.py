@@ -188,6 +188,8 @@ def test_quitting_with_unsaved_typing_asks_first(terminal, tmp_path):
 
 def test_the_demo_says_demo_and_leaves_no_database_behind(terminal, tmp_path):
     terminal.start("--demo", width=160, height=45)
+    terminal.wait_for("Incidents (newest concern first)")  # the demo opens on its incidents
+    terminal.keys("Escape")
     screen = terminal.wait_for("DEMO")
     assert "Guidance:" in screen and "Checklist" in screen  # three panes side by side at 160 columns
     demo_db = next(line for line in screen.splitlines() if "records.json" in line).split()
