@@ -23,7 +23,7 @@ SHOWS = {
     "main.checklist": "space done",
     "main.form": "Summary *",
     "app.palette": "Search",
-    "main.find": "Go to (type the letters",
+    "main.find": "Go to: type the letters",
 }
 DIALOGS = {"main.export", "main.letter", "app.help", "main.oversight", "app.palette", "main.first_hour", "main.find"}
 # With typing not yet saved, these ask first.

@@ -31,7 +31,8 @@ class FieldFinder(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide-dialog", id="finder") as box:
-            box.border_title = "Go to (type the letters on the left; enter takes the first; escape stays)"
+            box.border_title = "Go to: type the letters on the left"
+            box.border_subtitle = "enter takes the first · escape stays"
             yield SafeInput(placeholder="e.g. f for How it was followed up, p2 for the second pupil", id="finder-line")
             yield OptionList(id="finder-places")
 
@@ -73,7 +74,7 @@ class FieldFinder(Dialog):
 
 def _label(place: Place) -> Text:
     text = Text(f"{place.code:<4}", style="bold")
-    text.append(place.name)
+    text.append(place.name if len(place.name) <= 70 else place.name[:69] + "…")  # one line each: all in view
     return text
 
 
