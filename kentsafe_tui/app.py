@@ -15,7 +15,6 @@ from textual import events
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.widgets import Select
-from textual.widgets._select import SelectOverlay
 
 from .keys import APP_KEYS, palette
 from .screens.bindings import bindings_for
@@ -91,6 +90,11 @@ class KentsafeApp(App):
             self._deferred = 0
             await super().on_event(self._held_keys.popleft())
 
+    @property
+    def keys_held(self) -> bool:
+        """Keys typed and not yet handed on."""
+        return bool(self._held_keys)
+
     def hand_on_next(self, key: events.Key) -> None:
         """Deliver this key before any other key still held (a reading dialog closed by it passes it on)."""
         self._held_keys.appendleft(key)
@@ -103,7 +107,7 @@ class KentsafeApp(App):
         is meant for the list, so the list gets the focus now."""
         focused = self.focused
         if isinstance(focused, Select) and focused.expanded:
-            overlay = focused.query_one(SelectOverlay)
+            overlay = focused.query_one("SelectOverlay")  # by its type name: the class is private to Textual
             focused.screen.set_focus(overlay, scroll_visible=False)
 
     def _work_waiting(self) -> bool:

@@ -21,9 +21,10 @@ from typing import Any
 from .dates import now_local, to_iso
 from .fileio import atomic_write, ensure_folder, mode_for
 from .history import diff
+from .model import DEFAULT_LIMIT
 from .text import clean
 
-LINE_LIMIT = 5_000  # the longest row field (a decision's reason)
+LINE_LIMIT = DEFAULT_LIMIT  # no row's fields together are longer than the record's longest field
 
 
 def _safe(name: str) -> str:

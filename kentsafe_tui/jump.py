@@ -2,9 +2,10 @@
 p2 the second pupil), shown in the finder beside its name.
 
 Plain Python: the form lists its places, and `narrow` decides what typing in the finder shows and when it has
-said enough to go there. A code is taken as soon as no longer code starts with it (ctrl+g then f: two keys);
-enter takes the first place shown (ctrl+g, p, enter: the pupils' quick line, though p1, p2... exist). Text that
-starts no code narrows by the words of the names instead.
+said enough to go there. A field's letter is taken at once (ctrl+g f: two keys). A list's letter always waits,
+whether or not the list has rows yet, so the same keys always do the same thing: a digit then takes that row
+(ctrl+g p 2), and enter the list's quick line (ctrl+g p enter). Letters name places, not words: the finder
+shows them all, and letters that name nothing are said to, not guessed at.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ FIELDS = [
     ("x", "File sent to another school: quick add", "quick-transfers"),
     ("k", "The checklist", "checklist"),
 ]
-SPECIAL = {"update", "checklist"}
 ROW_CODES = {"pupils": "p", "referrals": "r", "decisions": "d", "transfers": "x"}
 
 
@@ -42,6 +42,7 @@ class Place:
     code: str
     name: str
     where: str
+    waits: bool = False  # a list's letter: taken only by enter, so that it means the same with or without rows
 
 
 def places(rows: dict[str, list[str]], questions: list[tuple[str, str]], lower_form: bool = True) -> list[Place]:
@@ -53,12 +54,12 @@ def places(rows: dict[str, list[str]], questions: list[tuple[str, str]], lower_f
                                              "f-details", "checklist"):
             continue
         if where == "quick-pupils":
-            found.append(Place(code, name, where))
+            found.append(Place(code, name, where, waits=True))
             found.extend(_rows("pupils", "Pupil", rows.get("pupils", []), "name"))
             for number, (ident, text) in enumerate(questions, 1):
                 found.append(Place(f"q{number}", f"Question {number}: {text}", ident))
             continue
-        found.append(Place(code, name, where))
+        found.append(Place(code, name, where, waits=where.startswith("quick-")))
         for kind, field in (("referrals", "agency"), ("decisions", "decision"), ("transfers", "sent_to")):
             if where == f"quick-{kind}":
                 found.extend(_rows(kind, kind[:-1].capitalize(), rows.get(kind, []), field))
@@ -71,11 +72,9 @@ def _rows(kind: str, title: str, labels: list[str], field: str) -> list[Place]:
 
 
 def narrow(all_places: list[Place], typed: str) -> tuple[list[Place], Place | None]:
-    """What to show for what is typed, and the place to go to at once (None: wait for more, or enter)."""
+    """What to show for what is typed, and the place to go to at once (None: wait for more, or enter). Nothing
+    shown means the letters name no place."""
     wanted = typed.strip().casefold()
-    by_code = [place for place in all_places if place.code.startswith(wanted)]
-    if by_code:
-        exact = [place for place in by_code if place.code == wanted]
-        return by_code, exact[0] if exact and len(by_code) == 1 else None
-    words = wanted.split()
-    return [place for place in all_places if all(word in place.name.casefold() for word in words)], None
+    shown = [place for place in all_places if place.code.startswith(wanted)]
+    exact = [place for place in shown if place.code == wanted and not place.waits]
+    return shown, exact[0] if exact and len(shown) == 1 else None

@@ -49,10 +49,10 @@ MAIN_KEYS = [
     KeyAction("main.open", ("ctrl+o", "alt+o"), "open_list", "Open incident list",
               "Open the incident list: type to filter, enter to open", footer="Open"),
     KeyAction("main.find", ("ctrl+g", "alt+j"), "find_field", "Go to a field",
-              "Go to any field or row: its letters (f How it was followed up, p2 the second pupil, u add an update)",
-              footer="Go to"),
+              "Go to any field or row by its letters: f How it was followed up, u add an update; a list's letter "
+              "waits: p2 the second pupil, p enter its quick line", footer="Go to"),
     KeyAction("main.stamp", ("ctrl+t", "alt+t"), "stamp_time", "Type the time",
-              "Type the date and time (and your name, in a text box) where the cursor is"),
+              "The date and time: in a text box a new line with your name; in a date field, now"),
     KeyAction("main.guidance", ("f2", "alt+g"), "focus_pane('guidance')", "Focus guidance", "Focus the guidance"),
     KeyAction("main.form", ("f3", "alt+i"), "focus_pane('form')", "Focus form",
               "Focus the form: Summary, cursor at the end of its text"),
@@ -88,9 +88,9 @@ IN_FORM = [
 ]
 IN_CHECKLIST = [
     ("up, down", "Move; the guidance shows where the item comes from"),
-    ("space  /  x  /  enter", "Tick the item done (records who and when; the cursor moves on to the next to "
-     "do), or back to to-do"),
-    ("t", "Tick several at once by number or words: 1 3 5-7 police"),
+    ("space  /  enter", "Tick the item done (records who and when), or back to to-do"),
+    ("x", "Tick it done and move on to the next item still to do (never unticks)"),
+    ("t", "Tick several at once by number or words: 1 3 5-7 police (items set aside keep their reason)"),
     ("/  or a number", "Go to an item by its number or words"),
     ("]  [", "Next / previous item still to do"),
     ("n", "Not applicable: asks for the reason"),

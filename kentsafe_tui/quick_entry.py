@@ -49,7 +49,12 @@ AGENCY_WORDS = {
 REFERENCE_WORDS = ("ref", "ref:", "reference", "ref.", "crime", "log", "case", "no.", "number")
 YEAR = re.compile(r"^(?:y|yr|year)\s*([0-9]{1,2})$", re.I | re.ASCII)
 EARLY_YEARS = {"r": "Reception", "reception": "Reception", "nursery": "Nursery"}
-REASON_SPLIT = re.compile(r"\s+because\s+|\s*;\s*|\s+[-–—]\s+|\s+reason:\s+", re.I)
+# Tried in this order: "because" wins over a dash inside the decision ("keep Y7 - Y9 apart because ...").
+REASON_SPLITS = [re.compile(pattern, re.I) for pattern in
+                 (r"\s+because\s+", r"\s+reason:\s+", r"\s*;\s*", r"\s+[-–—]\s+")]
+FILLERS = ("and", "a", "the", "is", "in", "who", "it", "was")
+HAS_TIME = re.compile(r"\d[:.]\d\d|\d\s*(am|pm)\b|\bnow\b|t\d\d:", re.I)
+HAS_YEAR = re.compile(r"\d{4}|[/.-]\d{2}$")
 KINDS = ("pupils", "referrals", "decisions", "transfers")
 EXAMPLES = {
     "pupils": "Jordan Example, Y9, received",
@@ -155,6 +160,8 @@ def _pupil(text: str, now: datetime) -> Understood:
                                    "comma.")
     if any(word.casefold() in ("year", "yr") for word in _words(name)):
         found.questions.append(f"Is \"{name}\" all name? A year is written Y9 or year 9.")
+    elif len(_words(name)) > 1 and any(word.casefold() in FILLERS for word in _words(name)):
+        found.questions.append(f"Is \"{name}\" all name? Put the year and role after a comma.")
     pupil.name = name
     i, unknown, said = 0, [], {"year": set(), "role": set()}
     while i < len(attributes):
@@ -165,6 +172,8 @@ def _pupil(text: str, now: datetime) -> Understood:
         if _is_born(word):
             typed = " ".join(attributes[i + 1:i + 4])
             day, size = _leading_day(attributes[i + 1:], now)
+            if day is not None and not HAS_YEAR.search(" ".join(attributes[i + 1:i + 1 + size])):
+                found.questions.append(f"\"{typed}\": give the year of birth too, as in 03/04/2012.")
             if day is None:
                 found.questions.append(f"\"{typed or word}\" is not a date of birth: write it day first, 03/04/2012.")
                 i = len(attributes)
@@ -184,7 +193,7 @@ def _pupil(text: str, now: datetime) -> Understood:
             said["role"].add(PUPIL_ROLES[pupil.role].lower())
             i += size
             continue
-        if word.casefold() in ("and", "a", "the", "is", "in", "who", "it"):
+        if word.casefold() in FILLERS:
             i += 1
             continue
         unknown.append(word)
@@ -267,6 +276,8 @@ def _referral(text: str, now: datetime) -> Understood:
         try:
             moment = parse_when(when, now)
             referral.at = to_iso(moment)
+            if not HAS_TIME.search(when):
+                found.questions.append(f"\"{when}\" has no time: give it too, as in \"{when} 16:30\" (or \"now\").")
             if moment > now + FUTURE_GRACE:
                 found.questions.append(f"\"{when}\" is still to come ({describe(referral.at)}): for an earlier day "
                                        "say so, as in \"yesterday 14:30\".")
@@ -287,8 +298,12 @@ def _referral(text: str, now: datetime) -> Understood:
 # Decisions ------------------------------------------------------------------------------------------------
 def _decision(text: str, now: datetime) -> Understood:
     found = Understood("decisions")
-    parts = REASON_SPLIT.split(text, maxsplit=1)
-    decision, reason = (parts[0].strip(), parts[1].strip()) if len(parts) == 2 else (text.strip(), "")
+    decision, reason = text.strip(), ""
+    for split in REASON_SPLITS:
+        parts = split.split(text, maxsplit=1)
+        if len(parts) == 2:
+            decision, reason = parts[0].strip(), parts[1].strip()
+            break
     if re.match(r"because\s", text, re.I):  # the reason with nothing decided before it
         decision, reason = "", text[len("because"):].strip()
     decision, reason = (decision if visible(decision) else ""), (reason if visible(reason) else "")
@@ -302,8 +317,9 @@ def _decision(text: str, now: datetime) -> Understood:
 
 
 # Transfers ------------------------------------------------------------------------------------------------
-SENT_WORDS = ("sent", "sent on", "on")
-RECEIVED_WORDS = ("received", "receipt confirmed", "confirmed", "acknowledged", "ack", "receipt")
+# The first word of a part says what it is (commas or these words separate the parts).
+SENT_WORDS = ("sent", "on")
+RECEIVED_WORDS = ("received", "confirmed", "acknowledged", "ack", "receipt")
 NOTE_WORDS = ("by", "via", "note", "through")
 
 
@@ -315,6 +331,10 @@ def _transfer(text: str, now: datetime) -> Understood:
         chunks = [c.strip() for c in re.split(r"\s+(?=(?:sent|received|confirmed|acknowledged|by|via|note)\b)",
                                               text, flags=re.I) if c.strip()]
     transfer.sent_to = chunks[0] if chunks and visible(chunks[0]) else ""
+    if chunks and chunks[0].split(" ")[0].casefold() in SENT_WORDS + RECEIVED_WORDS + NOTE_WORDS:
+        found.questions.append("Start with the school or agency the file went to, as in \"Oakwood Academy, sent "
+                               "28/11/2026\".")
+    given: set[str] = set()
     for chunk in chunks[1:]:
         words = _words(chunk)
         head = words[0].casefold()
@@ -326,6 +346,10 @@ def _transfer(text: str, now: datetime) -> Understood:
         rest = words[1:] if head in RECEIVED_WORDS or head in SENT_WORDS else words
         if rest and rest[0].casefold() in ("on", "confirmed"):
             rest = rest[1:]
+        if target in given:
+            found.questions.append(f"Two dates for when it was {'sent' if target == 'sent_at' else 'received'}: "
+                                   "which is it?")
+        given.add(target)
         try:
             day = parse_date(" ".join(rest), now)
             setattr(transfer, target, day.isoformat())

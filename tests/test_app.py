@@ -433,9 +433,9 @@ async def test_space_ticks_the_item_in_the_file_and_space_again_unticks_it(app, 
         stored = next(i for i in reread(db_path, saved_one).checklist if i.id == item.id)
         assert (stored.state, stored.by, stored.at) == ("done", USER, to_iso(now_clock.now))
         assert checklist.border_title == f"Checklist 1/{HC_ITEMS}"
-        assert checklist.highlighted == 1  # ticked: the cursor moves on to the next item still to do
+        assert checklist.current_item.id == item.id  # the cursor stays on the item
         assert f"F4 Checklist 1/{HC_ITEMS}" in rendered_text(q(app, "#tabs"))
-        await pilot.press("up", "space")
+        await pilot.press("space")
         await pilot.pause()
         stored = next(i for i in reread(db_path, saved_one).checklist if i.id == item.id)
         assert stored.state == "todo"

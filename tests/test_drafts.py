@@ -60,7 +60,7 @@ def test_a_quick_line_not_yet_added_is_kept_and_a_planted_one_is_cleaned(tmp_pat
     assert left.lines == {"pupils": "Jordan Example, Y9, received"}
     assert "pupils line: Jordan Example, Y9, received" in left.preview()
     planted = json.loads(left.path.read_text())
-    planted["lines"] = {"pupils": "Jo\x1b[2J\u202eDoe", "referrals": 5, "../evil": "x", "decisions": "d" * 9_000}
+    planted["lines"] = {"pupils": "Jo\x1b[2J\u202eDoe", "referrals": 5, "../evil": "x", "decisions": "d" * 30_000}
     left.path.write_text(json.dumps(planted))
     (again,) = Drafts(db, "Jo DSL").left_behind()
-    assert again.lines == {"pupils": "Jo[2JDoe", "decisions": "d" * 5_000}
+    assert again.lines == {"pupils": "Jo[2JDoe", "decisions": "d" * 20_000}  # bounded by the longest field

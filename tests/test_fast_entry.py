@@ -75,20 +75,20 @@ async def run_flow(db_path, library, clock, keys, how, seed=None, size=WIDE):
 FLOWS = {
     "pupils, referrals and a decision by quick lines": [
         "text:Video shared in a class group chat",
-        "ctrl+g", "text:p", "text:Jordan Example, Y9, received", "enter",
+        "ctrl+g", "text:p", "enter", "text:Jordan Example, Y9, received", "enter",
         "text:Sam Lee Y9 shared it", "enter", "text:Ava Test, year 8, harmed, born 03/04/2013", "enter",
-        "ctrl+g", "text:r", "text:police 101 today 09:10 ref KP-0457", "enter",
+        "ctrl+g", "text:r", "enter", "text:police 101 today 09:10 ref KP-0457", "enter",
         "text:front door today 09:20 ref FD-2291 note duty worker", "enter",
-        "ctrl+g", "text:d", "text:No referral for the receivers because they only received it", "enter",
+        "ctrl+g", "text:d", "enter", "text:No referral for the receivers because they only received it", "enter",
         "ctrl+s",
     ],
     "a questioned word is put right before the row is added": [
-        "text:Questioned", "ctrl+g", "text:p", "text:Max Doe, Y9, recieved", "enter",
+        "text:Questioned", "ctrl+g", "text:p", "enter", "text:Max Doe, Y9, recieved", "enter",
         *["backspace"] * 8, "text:received", "enter", "ctrl+s",
     ],
-    "a line not yet added goes in with the save": [
-        "text:Added by the save", "ctrl+g", "text:x", "text:Oakwood Academy, sent 27/11/2026, by secure email",
-        "ctrl+s",
+    "a line not yet added stops the save until enter adds it": [
+        "text:Added by enter", "ctrl+g", "text:x", "enter", "text:Oakwood Academy, sent 27/11/2026, by secure email",
+        "ctrl+s", "enter", "ctrl+s",
     ],
     "the finder reaches the follow-up and the outcome": [
         "text:Finder", "ctrl+g", "text:f", "text:Tutor checks in daily.", "ctrl+g", "text:a",
@@ -121,7 +121,7 @@ def expected(name: str, clock) -> dict:
         return {"summary": "Questioned",
                 "pupils": [{"name": "Max Doe", "year_group": "9", "role": "received", "date_of_birth": ""}]}
     if name.startswith("a line"):
-        return {"summary": "Added by the save",
+        return {"summary": "Added by enter",
                 "transfers": [{"sent_to": "Oakwood Academy", "sent_at": "2026-11-27", "acknowledged_at": "",
                                "note": "by secure email"}]}
     if name.startswith("the finder"):
@@ -144,7 +144,7 @@ async def test_a_quick_line_shows_what_it_understood_and_questions_what_it_did_n
     app = make_app(make_store(tmp_path / "r.json", library, clock), library)
     async with app.run_test(size=WIDE) as pilot:
         screen = await ready(pilot)
-        await burst(pilot, ["ctrl+g", "text:p", "text:Jordan Example, Y9, recieved"])
+        await burst(pilot, ["ctrl+g", "text:p", "enter", "text:Jordan Example, Y9, recieved"])
         shown = q(app, "#understood-pupils", Static)
         assert shown.display and shown.has_class("-questioned")
         assert '"recieved"' in rendered_text(shown)
@@ -168,7 +168,7 @@ async def test_a_save_waits_for_a_questioned_line_with_the_cursor_on_it(tmp_path
     app = make_app(make_store(db_path, library, clock), library)
     async with app.run_test(size=NARROW) as pilot:
         screen = await ready(pilot)
-        await burst(pilot, ["text:Not yet", "ctrl+g", "text:r", "text:police yesterday", "ctrl+s"])
+        await burst(pilot, ["text:Not yet", "ctrl+g", "text:r", "enter", "text:police yesterday", "ctrl+s"])
         assert not db_path.exists() or not make_store(db_path, library, clock).summaries()
         assert app.focused is q(app, "#quick-referrals")
         error = q(app, "#e-referrals", Static)
@@ -182,7 +182,7 @@ async def test_the_finder_names_every_row_and_question_and_waits_for_more_when_a
     app = make_app(make_store(tmp_path / "r.json", library, clock), library)
     async with app.run_test(size=WIDE) as pilot:
         await ready(pilot)
-        await burst(pilot, ["ctrl+g", "text:p", "text:Jordan Example, Y9, received", "enter",
+        await burst(pilot, ["ctrl+g", "text:p", "enter", "text:Jordan Example, Y9, received", "enter",
                             "text:Sam Lee Y9 shared it", "enter", "ctrl+g", "text:p"])
         finder = app.screen
         assert isinstance(finder, FieldFinder)
@@ -237,8 +237,10 @@ async def test_the_checklist_by_number_words_and_to_do_only(tmp_path, library, c
         assert checklist.highlighted == 5  # to do only: 5 (index 4) is done
         await burst(pilot, ["left_square_bracket"])
         assert checklist.highlighted == 3
-        await burst(pilot, ["space"])  # ticks item 4 and moves on past the done 5
-        assert checklist.highlighted == 5
+        await burst(pilot, ["space"])  # space ticks in place, as SPEC has it: a second one would untick
+        assert checklist.highlighted == 3
+        await burst(pilot, ["up", "text:x"])  # x ticks 3... it is done: x only moves on, to the next to do
+        assert checklist.highlighted == 5 and checklist.items[2].state == "done"
         await burst(pilot, ["text:12", "enter"])  # a number goes there
         assert checklist.highlighted == 11
         await burst(pilot, ["slash", "text:lado", "enter"])
@@ -310,8 +312,8 @@ SAVE_PROBLEMS = [
     (["ctrl+g", "text:e", "enter", "down", "down", "enter"], "f-referral_rationale",
      "Write why you decided not to refer"),
     (["ctrl+g", "text:i", "enter", "down", "down", "enter"], "f-parents_note", "Say why parents were not told"),
-    (["ctrl+g", "text:d", "text:Speak to both families", "enter"], "quick-decisions", "Every decision needs"),
-    (["ctrl+g", "text:p", "shift+tab", "enter"], "pupils-0-name", "Give the pupil's name"),
+    (["ctrl+g", "text:d", "enter", "text:Speak to both families", "enter"], "quick-decisions", "Every decision needs"),
+    (["ctrl+g", "text:p", "enter", "shift+tab", "enter"], "pupils-0-name", "Give the pupil's name"),
 ]
 
 
@@ -384,7 +386,7 @@ async def test_at_80_columns_the_finder_brings_the_form_back_with_the_field_in_v
     app = make_app(make_store(tmp_path / "r.json", library, clock), library)
     async with app.run_test(size=NARROW) as pilot:
         screen = await ready(pilot)
-        await burst(pilot, ["f4", "ctrl+g", "text:x"])
+        await burst(pilot, ["f4", "ctrl+g", "text:x", "enter"])
         await pilot.pause()
         line = q(app, "#quick-transfers")
         assert app.focused is line
@@ -397,7 +399,7 @@ async def test_a_quick_line_not_yet_added_survives_a_dropped_line_in_the_draft(t
     app = make_app(make_store(db_path, library, clock), library)
     async with app.run_test(size=WIDE) as pilot:
         screen = await ready(pilot)
-        await burst(pilot, ["text:Dropped", "ctrl+g", "text:p", "text:Jordan Example, Y9, received"])
+        await burst(pilot, ["text:Dropped", "ctrl+g", "text:p", "enter", "text:Jordan Example, Y9, received"])
         screen.write_draft()  # as the timer, a hang-up or a terminate would
         kept = screen.context.drafts.path
         assert json.loads(kept.read_text())["lines"] == {"pupils": "Jordan Example, Y9, received"}
@@ -414,7 +416,10 @@ async def test_a_quick_line_not_yet_added_survives_a_dropped_line_in_the_draft(t
         await ready(pilot)
         assert q(again, "#quick-pupils", Input).value == "Jordan Example, Y9, received"
         assert "Enter adds the pupil" in rendered_text(q(again, "#understood-pupils"))
-        await burst(pilot, ["ctrl+s"])
+        await burst(pilot, ["ctrl+s"])  # the line kept from the draft is not added behind the DSL's back
+        assert isinstance(again.screen, MainScreen) and again.focused is q(again, "#quick-pupils")
+        assert "Not added yet: press enter to add it" in rendered_text(q(again, "#e-pupils"))
+        await burst(pilot, ["enter", "ctrl+s"])
     store = make_store(db_path, library, clock)
     assert [p.name for p in store.get(store.summaries()[0].id).pupils] == ["Jordan Example"]
 
@@ -441,7 +446,7 @@ async def test_not_applicable_moves_on_to_the_next_item_to_do(tmp_path, library,
     app = make_app(make_store(db_path, library, clock), library)
     async with app.run_test(size=WIDE) as pilot:
         screen = await ready(pilot)
-        await burst(pilot, ["ctrl+o", "enter", "f4", "space", "n", "text:No website involved", "enter"])
+        await burst(pilot, ["ctrl+o", "enter", "f4", "text:x", "n", "text:No website involved", "enter"])
         assert screen.checklist.highlighted == 2
         await burst(pilot, ["n", "escape"])  # cancelled: nothing set aside, the cursor stays
         assert screen.checklist.highlighted == 2
@@ -461,3 +466,73 @@ async def test_an_action_key_closes_a_dialog_that_is_only_read_and_does_its_work
         await burst(pilot, ["ctrl+o", "enter", *opened, "ctrl+g", "text:f", "text:Typed"])
         assert isinstance(app.screen, MainScreen)
         assert q(app, "#f-follow_up", TextArea).text == "Typed"
+
+
+async def test_the_tick_line_leaves_an_item_set_aside_as_it_is(tmp_path, library, clock):
+    db_path = tmp_path / "r.json"
+    store = make_store(db_path, library, clock)
+    incident = store.create(make_incident())
+    second = incident.checklist[1].id
+    store.set_item(incident.id, second, "not_applicable", "No website involved", base_rev=incident.rev)
+    app = make_app(make_store(db_path, library, clock), library)
+    async with app.run_test(size=WIDE) as pilot:
+        await ready(pilot)
+        await burst(pilot, ["ctrl+o", "enter", "f4", "text:t", "text:1-3"])
+        assert "(not applicable: left as it is)" in plain(app.screen.query_one("#checklist-understood"))
+        await burst(pilot, ["enter"])
+    saved = make_store(db_path, library, clock).get(incident.id)
+    assert [(item.state, item.note) for item in saved.checklist[:3]] == [
+        ("done", ""), ("not_applicable", "No website involved"), ("done", "")]
+
+
+async def test_ticks_saved_before_one_that_cannot_be_are_shown(tmp_path, library, clock):
+    db_path = tmp_path / "r.json"
+    incident_id = make_store(db_path, library, clock).create(make_incident("Image", category="nudes")).id
+    app = make_app(make_store(db_path, library, clock), library)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await ready(pilot)
+        # A yes adds items that come with the unsaved change: they cannot be ticked until it is saved.
+        await burst(pilot, ["ctrl+o", "enter", "ctrl+g", "text:q1", "text:y", "f4", "text:t"])
+        pending = sorted(screen.session.pending_items())
+        assert pending
+        count = len(screen.session.edited.checklist)
+        await burst(pilot, [f"text:1-{count}", "enter"])
+        saved = make_store(db_path, library, clock).get(incident_id)
+        done_in_file = {item.id for item in saved.checklist if item.state == "done"}
+        assert done_in_file, "the items before the pending one were saved"
+        shown = {item.id for item in screen.checklist.items if item.state == "done"}
+        assert shown == done_in_file  # what the screen shows is what the file holds
+
+
+async def test_ctrl_t_never_splits_or_claims_text_already_written(tmp_path, library, clock):
+    app = make_app(make_store(tmp_path / "r.json", library, clock), library)
+    async with app.run_test(size=WIDE) as pilot:
+        await ready(pilot)
+        await burst(pilot, ["ctrl+g", "text:f", "text:Spoke to mum", "ctrl+home", "ctrl+t", "text:More"])
+        stamp = clock().strftime("%d/%m/%Y %H:%M")
+        assert q(app, "#f-follow_up", TextArea).text == f"Spoke to mum\n{stamp}, {USER}: More"
+
+
+async def test_a_date_being_put_right_in_a_row_survives_another_row_being_added(tmp_path, library, clock):
+    db_path = tmp_path / "r.json"
+    app = make_app(make_store(db_path, library, clock), library)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await ready(pilot)
+        await burst(pilot, ["text:Dates", "ctrl+g", "text:r", "enter", "text:police 101 today 09:00", "enter",
+                            "ctrl+g", "text:r1", "tab", "text:yesterdy 15:00",
+                            "ctrl+g", "text:r", "enter", "text:front door today 09:10", "enter"])
+        assert len(screen.session.edited.referrals) == 2
+        assert q(app, "#referrals-0-at", Input).value == "yesterdy 15:00"  # as typed, not the old time
+        await burst(pilot, ["ctrl+s"])
+        assert app.focused is q(app, "#referrals-0-at")
+        assert "yesterdy" in rendered_text(q(app, "#e-referrals"))
+    assert not db_path.exists() or not make_store(db_path, library, clock).summaries()  # nothing saved
+
+
+async def test_letters_that_name_no_place_say_so_in_the_finder(tmp_path, library, clock):
+    app = make_app(make_store(tmp_path / "r.json", library, clock), library)
+    async with app.run_test(size=WIDE) as pilot:
+        await ready(pilot)
+        await burst(pilot, ["ctrl+g", "text:b"])
+        assert isinstance(app.screen, FieldFinder)
+        assert 'No place has the letters "b"' in rendered_text(app.screen.query_one("#finder-none"))

@@ -342,7 +342,7 @@ def test_a_referral_said_to_be_now_is_now_without_the_default_mark():
 @pytest.mark.parametrize(
     "line, at",
     [("ceop yesterday at 16:30", "2026-11-30T16:30:00+00:00"), ("ceop today 09:15", "2026-12-01T09:15:00+00:00"),
-     ("lado on 28/11/2026 2:30pm", "2026-11-28T14:30:00+00:00"), ("iwf monday", "2026-11-30T00:00:00+00:00"),
+     ("lado on 28/11/2026 2:30pm", "2026-11-28T14:30:00+00:00"), ("iwf monday 9.15am", "2026-11-30T09:15:00+00:00"),
      ("phoned front door 27 Nov 2026 08:00", "2026-11-27T08:00:00+00:00"),
      ("ceop 15/07/2026 10:00", "2026-07-15T10:00:00+01:00")],  # summer time keeps its own offset
 )
@@ -526,7 +526,7 @@ OK_LINES = [
     ("pupils", "Jor\x1bdan, Y7, saw it"), ("pupils", "Sam Example"),
     ("referrals", "police 101 yesterday 16:30 ref KP-0457"), ("referrals", "ceop"),
     ("referrals", "front door today 09:30 crime number 55 note advice given"),
-    ("referrals", "platform 28/11/2026 - reported the account"),
+    ("referrals", "platform 28/11/2026 14:00 - reported the account"),
     ("decisions", "no referral because they only received it"), ("decisions", "parents told; low risk"),
     ("transfers", "Oakwood Academy, sent 28/11/2026, received 30/11/2026, by secure email"),
     ("transfers", "Oakwood Academy"),
@@ -612,3 +612,23 @@ def test_a_reason_with_nothing_decided_asks_for_the_decision():
 def test_the_word_reason_inside_a_decision_does_not_split_it():
     found = decision("not referring for that reason because they only received it")
     assert (found.row.decision, found.row.reason) == ("not referring for that reason", "they only received it")
+
+
+@pytest.mark.parametrize("kind, line, asked", [
+    ("referrals", "phoned the app today", 'has no time'),
+    ("referrals", "LADO monday", 'has no time'),
+    ("pupils", "Jordan Example, born 3/4", "give the year of birth"),
+    ("pupils", "Jordan Example, born yesterday", "give the year of birth"),
+    ("pupils", "Jordan Example who was sent it Y9", "all name"),
+    ("transfers", "sent 28/11/2026 to Oakwood Academy", "Start with the school"),
+    ("transfers", "Oakwood, sent 27/11/2026, sent 28/11/2026", "Two dates"),
+])
+def test_what_a_line_leaves_open_is_asked_not_guessed(kind, line, asked):
+    found = understand(kind, line, NOW)
+    assert not found.ok
+    assert asked in " ".join(found.questions)
+
+
+def test_because_wins_over_a_dash_inside_the_decision():
+    found = decision("keep Y7 - Y9 apart because of threats")
+    assert (found.row.decision, found.row.reason) == ("keep Y7 - Y9 apart", "of threats")

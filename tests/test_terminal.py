@@ -140,7 +140,7 @@ def test_ticking_the_checklist_at_80x24(terminal, tmp_path):
     terminal.wait_for("space done")
     terminal.keys("Space")
     terminal.wait_for("done by Jo DSL")
-    terminal.keys("n")  # the tick moved the cursor on to the next item still to do
+    terminal.keys("Down", "n")
     terminal.wait_for("Why does this not apply?")
     terminal.keys("Nothing was forwarded here", "Enter")
     terminal.wait_for("note: Nothing was forwarded here")

@@ -22,7 +22,7 @@ from . import Dialog
 
 
 class FieldFinder(Dialog):
-    """Type a place's code (it goes there at once) or words of its name (enter goes to the first shown)."""
+    """Type a place's letters: a field's goes there at once; a list's waits for a row's digit or enter."""
 
     def __init__(self, places: list[Place]) -> None:
         super().__init__()
@@ -34,6 +34,7 @@ class FieldFinder(Dialog):
             box.border_title = "Go to: type the letters on the left"
             box.border_subtitle = "enter takes the first · escape stays"
             yield SafeInput(placeholder="e.g. f for How it was followed up, p2 for the second pupil", id="finder-line")
+            yield Static("", id="finder-none", classes="error")
             yield OptionList(id="finder-places")
 
     def on_mount(self) -> None:
@@ -46,6 +47,9 @@ class FieldFinder(Dialog):
             self.dismiss(chosen.where)
             return
         self.shown = shown
+        none = self.query_one("#finder-none", Static)
+        none.update(Text(f"No place has the letters \"{typed.strip()}\": backspace, then the letters on the left."))
+        none.display = not shown
         options = self.query_one("#finder-places", OptionList)
         options.set_options(Option(_label(place)) for place in shown)
         if shown:
@@ -113,7 +117,8 @@ class ChecklistLine(Dialog):
         by_id = {item.id: (number, item) for number, item in enumerate(self.items, 1)}
         for item_id in chosen:
             number, item = by_id[item_id]
-            already = "  (already done)" if item.state == "done" and self.mode == "tick" else ""
+            already = {"done": "  (already done)", "not_applicable": "  (not applicable: left as it is)"}.get(
+                item.state, "") if self.mode == "tick" else ""
             shown.add_row(str(number), Text(item.text + already, style="dim" if already else ""))
         self.query_one("#checklist-understood", Static).update(shown)
 

@@ -127,14 +127,12 @@ class EditingFlows:
         self.app.call_later(self._save, after)
 
     async def _save(self, after=None) -> bool:
-        # A quick line typed but not yet added goes in with the save when it was understood (its preview said
-        # what it would add); one that was not stops the save, like a date that cannot be read.
-        rows, questioned = self.form.take_quick_lines()
-        for name, row in rows.items():
-            await self.form.show_rows(name, self.session.add_row(name, row), focus="")
-        unparsed = {**self.form.problems(), **questioned}
+        # A quick line typed but not added stops the save, as a date that cannot be read does: a row is added
+        # only by the DSL's enter on a preview that reads right, never guessed into the record by a save.
+        waiting = self.form.waiting_lines()
+        unparsed = {**self.form.problems(), **waiting}
         if unparsed:
-            self.form.show_errors(questioned)
+            self.form.show_errors(waiting)
             self.focus_error(unparsed)
             self._warn(f"Not saved: {_first(unparsed)}" + _more(unparsed))
             return False
@@ -278,7 +276,8 @@ class EditingFlows:
             if event.mode == "find":
                 self.checklist.go_to(ids[0])
             else:
-                todo = [item_id for item_id in ids if (item := self._item(item_id)) and item.state != "done"]
+                # Only items still to do: one set aside as not applicable keeps its reason (untick it first).
+                todo = [item_id for item_id in ids if (item := self._item(item_id)) and item.state == "todo"]
                 self.app.call_later(self._set_items, [(item_id, "done", None) for item_id in todo],
                                     self.checklist.to_first_todo)
 
@@ -308,9 +307,11 @@ class EditingFlows:
                 saved = self.session.set_item(item_id, state, note)
             return saved
 
+        # On a failure, ticks before the one that failed are saved: the checklist shows them with the message.
         try:
             saved = await self._write(write)
         except PendingItem as problem:
+            self.show_session(fresh=False)
             self._warn(str(problem).capitalize() + ".")
             return
         except ConflictError as conflict:
@@ -319,9 +320,11 @@ class EditingFlows:
             self.show_checklist()
             return
         except ValidationError as problem:
+            self.show_session(fresh=False)
             self._warn("Not saved: " + "; ".join(problem.errors.values()))
             return
         except StoreError as problem:
+            self.show_session(fresh=False)
             self._error(f"Not saved: {problem}")
             return
         if saved is None:

@@ -82,14 +82,20 @@ class JumpActions:
                 focused.value = f"{now:%d/%m/%Y %H:%M}"
             else:
                 focused.insert_text_at_cursor(f"{now:%d/%m/%Y %H:%M} ")
-            focused.cursor_position = len(focused.value) if kind else focused.cursor_position
+            if kind:
+                focused.cursor_position = len(focused.value)
         else:
             self._warn("ctrl+t types the time into the field the cursor is in: go to a field first (ctrl+g).")
 
     def _stamp_text_area(self, area: TextArea) -> None:
-        row, column = area.cursor_location
+        """A new entry: on a line of its own after the line the cursor is in, so no text already written is
+        split, or put under this stamp."""
+        row, _ = area.cursor_location
         line = area.document.get_line(row)
-        start = "\n" if line[:column].strip() else ""
+        start = ""
+        if line.strip():
+            area.move_cursor((row, len(line)))
+            start = "\n"
         area.insert(f"{start}{self.context.store.clock():%d/%m/%Y %H:%M}, {self.context.store.user}: ")
 
 

@@ -108,7 +108,7 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
         # when the screen is complete, which also means a damaged file is reported on a settled screen.
         self._start_reading()
         self._call_waiting()
-        self.run_worker(self._welcome(), group="welcome")
+        self.run_worker(self._welcome, group="welcome")
         # Another DSL's save is read in the background too, as soon as it is seen (one stat every 2 s).
         self.set_interval(2, self._reread_if_changed)
 
@@ -118,8 +118,9 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
         if not await self.records_ready():
             return
         count = self.context.store.count()
-        if not count or not self.session.is_new or self.unsaved or len(self.app.screen_stack) > 1:
-            return
+        if (not count or not self.session.is_new or self.unsaved or len(self.app.screen_stack) > 1
+                or self.app.keys_held):
+            return  # typing already under way goes where it was typed, never into a list that opened under it
         if self.context.demo:
             await self.action_open_list()
         else:
@@ -251,7 +252,7 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
             if choice == "remove":
                 rows = self.session.remove_row(event.name, event.index)
                 self.typed()
-                await self.form.show_rows(event.name, rows)
+                await self.form.show_rows(event.name, rows, removed=event.index)
         self.app.push_screen(ChoiceDialog("Remove?", f"Remove {event.label} from the form? (Once saved, the "
                                           "history still shows it was there.)",
                                           [("escape", "Keep it", "keep"), (None, "Remove", "remove")]), decided)

@@ -47,8 +47,9 @@ class ChecklistView(OptionList):
     """See the module docstring."""
 
     BINDINGS = [
-        Binding("space,x", "toggle", "Done", id="checklist.toggle",
-                tooltip="Tick the item (the cursor moves on to the next to do), or untick it"),
+        Binding("space", "toggle", "Done", id="checklist.toggle", tooltip="Tick the item, or untick it"),
+        Binding("x", "tick_and_next", "Done, next", id="checklist.tick_next", show=False,
+                tooltip="Tick the item and move on to the next item still to do"),
         # The pane's own line names the rest (t, /, ], n, e): the footer keeps its room for the keys of the app.
         Binding("t", "line('tick')", "Tick…", id="checklist.tick", tooltip="Tick items by number or words",
                 show=False),
@@ -111,7 +112,7 @@ class ChecklistView(OptionList):
                 self.highlighted = 0
         done = sum(1 for item in self.items if item.state != "todo")
         self.border_title = f"Checklist {done}/{len(self.items)}"
-        self.border_subtitle = "space done · t tick… · / find · ] next to do · n n/a · e note"
+        self.border_subtitle = "space done · x done, next · t tick… · / find · ] next to do · n n/a · e note"
 
     @property
     def current_item(self) -> ChecklistItem | None:
@@ -133,10 +134,14 @@ class ChecklistView(OptionList):
             self.post_message(kind(self.current_item.id))
 
     def action_toggle(self) -> None:
+        self._post(self.Toggle)  # in place, as SPEC has it: a second space unticks (a key bounce undoes itself)
+
+    def action_tick_and_next(self) -> None:
+        """x: done, and on to the next item still to do. Never unticks: x on a done item only moves on."""
         item = self.current_item
-        self._post(self.Toggle)
         if item is not None and item.state == "todo":
-            self._move_to_todo(1, also=item.id)  # ticked: on to the next thing to do
+            self._post(self.Toggle)
+        self._move_to_todo(1, also=item.id if item is not None else "")
 
     def action_unticked(self, step: int) -> None:
         self._move_to_todo(step)

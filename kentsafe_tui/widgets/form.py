@@ -175,6 +175,7 @@ class IncidentForm(VerticalScroll):
         self._category = ""
         self._status_choices: list[tuple[str, str]] = []
         self._unparsed: dict[str, str] = {}
+        self._unparsed_typed: dict[str, str] = {}  # what was typed there, kept when a list is rebuilt
         self.rest_mounted = False  # the fields below "What happened" arrive just after the first frame
         # Lists are rebuilt by removing their rows and mounting new ones with the same ids: one at a time,
         # each removal finished before the next mount, or Textual sees two widgets with one id.
@@ -258,6 +259,7 @@ class IncidentForm(VerticalScroll):
         self._status = incident.status
         if fresh:
             self._unparsed.clear()
+            self._unparsed_typed.clear()
             if self.rest_mounted:
                 for name in list(self.quick_typed):
                     self._clear_quick(name)
@@ -397,14 +399,16 @@ class IncidentForm(VerticalScroll):
                            SafeInput(entry.year_group, placeholder="Year", id=f"{prefix}-year_group", classes="narrow")),
                 Horizontal(SafeSelect(_options(PUPIL_ROLES), value=entry.role, allow_blank=False, id=f"{prefix}-role",
                                   compact=True, classes="wide"),
-                           SafeInput(_typed_date(entry.date_of_birth, "day"), placeholder="Born (optional)",
+                           SafeInput(self._shown_date(prefix, "date_of_birth", entry.date_of_birth, "day"),
+                                     placeholder="Born (optional)",
                                      id=f"{prefix}-date_of_birth", classes="date", select_on_focus=True)),
             ]
         elif name == "referrals":
             parts = [
                 Horizontal(SafeSelect(_options(AGENCIES), value=entry.agency, allow_blank=False, id=f"{prefix}-agency",
                                   compact=True, classes="wide"),
-                           SafeInput(_typed_date(entry.at, "moment"), placeholder="When", id=f"{prefix}-at",
+                           SafeInput(self._shown_date(prefix, "at", entry.at, "moment"), placeholder="When",
+                                     id=f"{prefix}-at",
                                      classes="date", select_on_focus=True)),
                 Horizontal(SafeInput(entry.reference, placeholder="Reference number", id=f"{prefix}-reference",
                                      classes="wide"),
@@ -420,15 +424,24 @@ class IncidentForm(VerticalScroll):
         elif name == "transfers":
             parts = [
                 SafeInput(entry.sent_to, placeholder="Sent to (school or agency)", id=f"{prefix}-sent_to"),
-                Horizontal(SafeInput(_typed_date(entry.sent_at, "day"), placeholder="Sent on", id=f"{prefix}-sent_at",
+                Horizontal(SafeInput(self._shown_date(prefix, "sent_at", entry.sent_at, "day"), placeholder="Sent on",
+                                     id=f"{prefix}-sent_at",
                                      classes="date", select_on_focus=True),
-                           SafeInput(_typed_date(entry.acknowledged_at, "day"), placeholder="Receipt confirmed on",
+                           SafeInput(self._shown_date(prefix, "acknowledged_at", entry.acknowledged_at, "day"),
+                                     placeholder="Receipt confirmed on",
                                      id=f"{prefix}-acknowledged_at", classes="date", select_on_focus=True)),
                 SafeInput(entry.note, placeholder="Note (how it was sent)", id=f"{prefix}-note"),
             ]
         title = Label(Text(f"{ROW_TITLES[name]} {index + 1}: {ROW_FIELDS[name]}"), classes="row-title")
         remove = SafeButton("✕ Remove", id=f"remove-{prefix}", classes="remove-row")
         return Vertical(Horizontal(title, remove, classes="row-head"), *parts, classes="row")
+
+    def _shown_date(self, prefix: str, key: str, value: str, kind: str) -> str:
+        """A row's date as the field shows it: what was typed, while that cannot be read yet."""
+        path = prefix.replace("-", ".") + "." + key
+        if path in self._unparsed:
+            return self._unparsed_typed.get(path, "")
+        return _typed_date(value, kind)
 
     async def _rebuild_referral_check(self, category: str, answers: dict[str, str]) -> None:
         if not self.rest_mounted:
@@ -488,8 +501,10 @@ class IncidentForm(VerticalScroll):
             value = _understand(typed, kind)
         except DateError as problem:
             self._unparsed[path] = str(problem)
+            self._unparsed_typed[path] = typed
             return
         self._unparsed.pop(path, None)
+        self._unparsed_typed.pop(path, None)
         self._edited(path, value)
 
     @on(Input.Changed)
@@ -585,11 +600,14 @@ class IncidentForm(VerticalScroll):
                 label = f"{ROW_TITLES[name].lower()} {index + 1}" + (f" ({detail})" if detail else "")
                 self.post_message(self.RemoveRequested(name, index, label))
 
-    async def show_rows(self, name: str, rows: list[Any], focus: str = "add") -> None:
+    async def show_rows(self, name: str, rows: list[Any], focus: str = "add", removed: int | None = None) -> None:
         """Rows added or removed: rebuild that list from the record (copied), and put the cursor where the
         DSL goes next: the new row's first field ("last"), the quick line for the next one ("quick"), or the
-        list's add button ("add")."""
-        self._unparsed = {k: v for k, v in self._unparsed.items() if not k.startswith(f"{name}.")}
+        list's add button ("add"). A date typed in a row that could not be read stays as typed, with its
+        message, in the row it was typed in (`removed` is the row taken out, if one was)."""
+        if removed is not None:
+            self._unparsed = _shift(self._unparsed, name, removed)
+            self._unparsed_typed = _shift(self._unparsed_typed, name, removed)
         await self._rebuild_rows(name, copy.deepcopy(rows), focus_last=focus == "last")
         if focus == "quick":
             self.screen.set_focus(self.query_one(f"#quick-{name}", Input))
@@ -644,18 +662,17 @@ class IncidentForm(VerticalScroll):
             for line in self.query(f"#quick-{name}").results(Input):
                 line.value = typed
 
-    def take_quick_lines(self) -> tuple[dict[str, Any], dict[str, str]]:
-        """At a save: the rows of lines understood (their lines cleared), and a message for each line that
-        is not (left as typed: the save waits for it)."""
-        rows, questions = {}, {}
+    def waiting_lines(self) -> dict[str, str]:
+        """At a save: a message for each quick line typed and not yet added. The save waits for them: enter adds
+        a line once its preview reads right (a line kept from a draft may mean another day now), ctrl+u clears it."""
+        waiting = {}
         for name, found in self.quick_lines().items():
-            if found.ok:
-                rows[name] = found.row
-                self._clear_quick(name)
-            else:
-                questions[f"quick-{name}"] = "Not added yet: " + " ".join(found.questions)
-                self._show_quick(name, self.query_one(f"#quick-{name}", Input).value)
-        return rows, questions
+            typed = self.query_one(f"#quick-{name}", Input).value
+            self._show_quick(name, typed)
+            what = (" ".join(found.questions) if found.questions
+                    else "press enter to add it (" + found.preview().removeprefix("Enter adds ") + ")")
+            waiting[f"quick-{name}"] = f"Not added yet: {what}; or ctrl+u clears the line."
+        return waiting
 
     def places(self) -> list[Place]:
         """Every place the finder can go to, rows and questions as they are on screen now."""
@@ -732,6 +749,19 @@ class IncidentForm(VerticalScroll):
                         self.call_after_refresh(self.scroll_to_widget, message, animate=False)
                     return found.first()
         return None
+
+
+def _shift(by_path: dict[str, str], name: str, removed: int) -> dict[str, str]:
+    """Paths of one list after row `removed` has gone: its own dropped, the rows after it one up."""
+    shifted = {}
+    for path, value in by_path.items():
+        parts = path.split(".")
+        if parts[0] != name or len(parts) != 3:
+            shifted[path] = value
+        elif int(parts[1]) != removed:
+            index = int(parts[1])
+            shifted[f"{name}.{index - 1 if index > removed else index}.{parts[2]}"] = value
+    return shifted
 
 
 def _stamp(decision: Decision) -> str:
