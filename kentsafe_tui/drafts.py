@@ -22,6 +22,7 @@ from .dates import now_local, to_iso
 from .fileio import atomic_write, ensure_folder, mode_for
 from .history import diff
 from .model import DEFAULT_LIMIT
+from .quick_entry import KINDS
 from .text import clean
 
 LINE_LIMIT = DEFAULT_LIMIT  # no row's fields together are longer than the record's longest field
@@ -137,13 +138,10 @@ class Drafts:
         return sorted(found, key=lambda draft: draft.saved_at, reverse=True)
 
 
-QUICK_LINES = ("pupils", "referrals", "decisions", "transfers")
-
-
 def _lines(carried: Any) -> dict[str, str]:
     """Quick lines from a draft file (which anyone with write access to the folder could have planted): only
     the four lists, only text, cleaned and no longer than a line can be."""
     if not isinstance(carried, dict):
         return {}
     return {name: " ".join(clean(value).split())[:LINE_LIMIT] for name, value in carried.items()
-            if name in QUICK_LINES and isinstance(value, str) and clean(value).strip()}
+            if name in KINDS and isinstance(value, str) and clean(value).strip()}
