@@ -319,3 +319,17 @@ def test_a_save_by_another_dsl_shows_as_changed_on_disk_until_loaded(store):
     reopen(store).create(make_incident(summary="Theirs"))
     assert store.changed_on_disk()
     assert store.load(search=True) == 2 and not store.changed_on_disk() and store.loaded
+
+
+# Reading records fast (issue 12, second round) --------------------------------------------------------------
+def test_from_dict_fast_path_builds_and_refuses_as_field_by_field_checks_do():
+    from kentsafe_tui.model import ChecklistItem, ValidationError
+
+    built = Incident.from_dict({"summary": "s", "checklist": [{"id": "a", "text": "t"}, {"id": "b", "note": None}],
+                                "pupils": [{"name": "Ava", "role": "harmed"}], "rev": 2})
+    assert built.checklist == [ChecklistItem(id="a", text="t"), ChecklistItem(id="b")]  # None takes the default
+    assert built.pupils[0].name == "Ava" and built.rev == 2
+    with pytest.raises(ValidationError) as raised:
+        Incident.from_dict({"checklist": [{"id": "a"}, {"id": 5}, {"id": "c", "odd": "x"}, "no"], "pupils": {}})
+    assert raised.value.errors == {"checklist[1].id": "must be text", "checklist[2].odd": "is not a field here",
+                                   "checklist[3]": "must be a set of fields", "pupils": "must be a list"}
