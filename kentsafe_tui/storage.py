@@ -49,7 +49,17 @@ META_ID = "1"
 
 Stamp = tuple[int, int, int, int]
 Progress = Callable[[int, int], None]  # (records read so far, records in the file)
-Fragments = dict[tuple[str, str, int], bytes]
+
+
+class Fragments(dict):  # type: ignore[type-arg]
+    """Each versioned document's bytes as last read or written, keyed by (table, doc id, rev). Those read are
+    views of `raw`, the bytes read, and `starts` says where each begins there: a save writes a run of
+    unchanged documents as one slice of `raw`, separators and ids included, instead of one part each."""
+
+    def __init__(self, raw: bytes | None = None, starts: dict[tuple[str, str, int], int] | None = None):
+        super().__init__()
+        self.raw = raw
+        self.starts: dict[tuple[str, str, int], int] = {} if starts is None else starts
 
 _SLICES = msgspec.json.Decoder(dict[str, dict[str, msgspec.Raw]])  # each table's documents, still unparsed
 _DOCUMENT = msgspec.json.Decoder()
@@ -147,7 +157,7 @@ def _whole(raw: bytes, progress: Progress | None) -> tuple[dict[str, Any], Fragm
         raise ValueError(_json_problem(raw, problem)) from None
     total = sum(len(table) for table in tables.values())
     data: dict[str, Any] = {}
-    fragments: Fragments = {}
+    fragments = Fragments()
     reader = _Reader(data, fragments, progress)
     for name, table in tables.items():
         data[name] = {}
@@ -168,11 +178,13 @@ class _Reader:
         self.data, self.fragments, self.progress = data, fragments, progress
         self.done = 0
 
-    def add(self, name: str, doc_id: str, piece: Any, doc: Any = None) -> None:
+    def add(self, name: str, doc_id: str, piece: Any, doc: Any = None, start: int | None = None) -> None:
         doc = self.data[name][doc_id] = _DOCUMENT.decode(piece) if doc is None else doc
         key = _fragment_key(name, doc_id, doc)
         if key:
-            self.fragments[key] = piece  # a view of the bytes read, joined as they are by a save
+            self.fragments[key] = piece  # a view of the bytes read, written as they are by a save
+            if start is not None:
+                self.fragments.starts[key] = start
         self.done += 1
 
     def tell(self, total: int, end: bool = False) -> None:
@@ -212,7 +224,7 @@ def _stepwise(raw: bytes, progress: Progress | None) -> tuple[dict[str, Any], Fr
     if first is None:
         raise _NotStepwise
     data: dict[str, Any] = {}
-    reader = _Reader(data, {}, progress)
+    reader = _Reader(data, Fragments(raw), progress)
     if raw.find(_WRAP_START, 0, first.start()) != -1:
         raise _NotStepwise
     current = _take_stretch(reader, raw[:first.start() + 1] + b"}}", None)
@@ -227,7 +239,7 @@ def _stepwise(raw: bytes, progress: Progress | None) -> tuple[dict[str, Any], Fr
             except msgspec.DecodeError:
                 doc = None
         if isinstance(doc, dict):
-            reader.add(current, match.group(1).decode(), view[match.end() - 1:end], doc)
+            reader.add(current, match.group(1).decode(), view[match.end() - 1:end], doc, match.end() - 1)
         else:  # a table ends here (or the file does): parse the stretch in its two levels of object
             if raw.find(_WRAP_START, match.start(), end) != -1:
                 raise _NotStepwise
@@ -325,7 +337,7 @@ class AtomicJSONStorage(Storage):
         # with every change, so an unchanged rev means unchanged bytes, and a save re-serialises only what
         # changed. Emptied whenever the file is re-read, so an edit made outside kentsafe is never overwritten
         # with old bytes.
-        self._fragments: Fragments = {}
+        self._fragments = Fragments()
         self.progress: Progress | None = None  # told how the reading of a large file is going
         self.generation = 0  # bumped whenever the data in memory is replaced or changed
         self.migrated_from: int | None = None  # schema of the file on disk when older than ours
@@ -395,24 +407,50 @@ class AtomicJSONStorage(Storage):
         self._dirty = False
 
     # Internals ----------------------------------------------------------------------------------------
-    def _encode(self, data: dict[str, Any]) -> tuple[bytes, Fragments]:
-        """The file's bytes, as json.dumps(data) gives them, reusing unchanged records' bytes (as read or written)."""
-        fresh: Fragments = {}
+    def _encode(self, data: dict[str, Any]) -> tuple[list[Any], Fragments]:
+        """The file's bytes, as json.dumps(data) gives them, in parts written one after another (never joined:
+        joining copied the whole file once more). Unchanged records keep their bytes (as read or written), and
+        a run of them that lies in the bytes read, one after another as here, is one slice of those bytes."""
+        old = self._fragments
+        fresh = Fragments(old.raw, old.starts)
+        starts = old.starts
+        view = memoryview(old.raw) if old.raw is not None else None
         parts: list[Any] = [b"{"]  # bytes, and slices of the bytes last read
         for table_index, (name, table) in enumerate(data.items()):
             parts.append((b"," if table_index else b"") + _dumps(name) + b":{")
-            for doc_index, (doc_id, doc) in enumerate(table.items()):
-                key = _fragment_key(name, doc_id, doc)
-                fragment = self._fragments.get(key) if key else None
+            run_start = run_end = -1  # a stretch of the bytes read, written as it is
+            head = b""
+            for doc_id, doc in table.items():
+                head = (b"," if head else b"") + (f'"{doc_id}":'.encode() if doc_id.isdigit() else _dumps(doc_id) + b":")
+                rev = doc.get("rev") if type(doc) is dict else None
+                key = (name, doc_id, rev) if type(rev) is int else None
+                fragment = old.get(key) if key else None
                 if fragment is None:
                     fragment = _dumps(doc)
-                if key:
+                    if key:
+                        fresh[key] = fragment
+                else:
                     fresh[key] = fragment
-                label = f'"{doc_id}":'.encode() if doc_id.isdigit() else _dumps(doc_id) + b":"
-                parts += ((b"," if doc_index else b"") + label, fragment)  # joined once: no copy of each record
+                    at = starts.get(key)
+                    if at is not None:
+                        assert view is not None
+                        if run_end >= 0 and at - run_end == len(head) and view[run_end:at] == head:
+                            run_end = at + len(fragment)  # it follows on in the bytes read: the run grows
+                            continue
+                        if run_end >= 0:
+                            parts.append(view[run_start:run_end])
+                        parts.append(head)
+                        run_start, run_end = at, at + len(fragment)
+                        continue
+                if run_end >= 0:
+                    parts.append(view[run_start:run_end])  # type: ignore[index]
+                    run_start = run_end = -1
+                parts += (head, fragment)
+            if run_end >= 0:
+                parts.append(view[run_start:run_end])  # type: ignore[index]
             parts.append(b"}")
         parts.append(b"}")
-        return b"".join(parts), fresh
+        return parts, fresh
 
     def _disk_stamp(self) -> Stamp | None:
         try:
@@ -444,7 +482,7 @@ class AtomicJSONStorage(Storage):
         except (IsADirectoryError, PermissionError) as problem:
             raise _unreadable(self.path, problem) from None
         data, fragments = self._parse(raw)
-        self._fragments = {}
+        self._fragments = Fragments()
         version = schema_of(data)
         if version > SCHEMA_VERSION:
             raise _newer(self.path, version)
@@ -464,7 +502,7 @@ class AtomicJSONStorage(Storage):
 
     def _parse(self, raw: bytes) -> tuple[dict[str, Any], Fragments]:
         if not raw.strip():
-            return {}, {}
+            return {}, Fragments()
         try:
             data, fragments = parse(raw, self.progress)
         except ValueError as problem:

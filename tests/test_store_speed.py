@@ -333,3 +333,51 @@ def test_from_dict_fast_path_builds_and_refuses_as_field_by_field_checks_do():
         Incident.from_dict({"checklist": [{"id": "a"}, {"id": 5}, {"id": "c", "odd": "x"}, "no"], "pupils": {}})
     assert raised.value.errors == {"checklist[1].id": "must be text", "checklist[2].odd": "is not a field here",
                                    "checklist[3]": "must be a set of fields", "pupils": "must be a list"}
+
+
+def test_a_save_written_in_parts_survives_short_writes_and_a_full_disk(tmp_path, monkeypatch):
+    import errno
+
+    from kentsafe_tui import fileio
+
+    parts = [b"{", memoryview(b'xx"a":1yy')[2:7], b"", b",", *(bytes([48 + n % 10]) * n for n in range(3000)), b"}"]
+    def short(fd, views):  # the kernel may take less than asked, even in the middle of a part
+        taken = b"".join(bytes(view) for view in views[:3])
+        return fileio.os.write(fd, taken[:-1] if len(taken) > 1 else taken)
+
+    monkeypatch.setattr(fileio.os, "writev", short)
+    target = tmp_path / "out.json"
+    fileio.atomic_write(target, parts)
+    assert target.read_bytes() == b"".join(bytes(part) for part in parts)
+
+    def full(fd, views):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(fileio.os, "writev", full)
+    with pytest.raises(fileio.WriteFailed, match="full"):
+        fileio.atomic_write(target, parts)
+    assert target.read_bytes() == b"".join(bytes(part) for part in parts)  # the last good file
+    assert [path.name for path in tmp_path.iterdir()] == ["out.json"]  # no temporary file left
+
+
+@pytest.mark.parametrize("stepwise", [True, False])
+def test_saves_writing_runs_of_the_bytes_read_give_what_json_dumps_gives(store, monkeypatch, stepwise):
+    monkeypatch.setattr(storage, "STEPWISE_FROM", 0 if stepwise else 1 << 40)
+    made = [store.create(make_incident(summary=f"Record {n} “{n}”")) for n in range(12)]
+    store.set_setting("school_name", "St Ávila")
+    rng = random.Random(3)
+    for turn in range(8):
+        other = reopen(store)  # reads the file: its saves reuse runs of those bytes
+        for incident_id in rng.sample([m.id for m in made], 3):
+            base = other.get(incident_id)
+            edited = Incident.from_dict(base.to_dict())
+            edited.details = f"{base.details} turn {turn}"
+            other.save(edited, base)
+            raw = store.path.read_bytes()
+            assert raw == as_json(json.loads(raw))
+        if turn % 3 == 0:
+            other.import_records([{"summary": f"Imported {turn}"}])
+        raw = store.path.read_bytes()
+        assert raw == as_json(json.loads(raw))
+    assert reopen(store).verify() == []
+    assert json.loads(store.path.read_bytes())["incidents"]["5"]["summary"].startswith("Record 4")
