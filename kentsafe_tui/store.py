@@ -56,6 +56,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from tinydb import TinyDB
 from tinydb.table import Document
 
@@ -81,6 +82,7 @@ from .storage import (
     AtomicJSONStorage,
     CorruptDatabase,
     NewerSchema,
+    NotStreamable,
     Progress,
     StoreError,
     check_head,
@@ -211,7 +213,11 @@ class Summary:
     source: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def of(cls, doc: dict[str, Any], text: str | None = None) -> Summary:
+    def of(cls, doc: dict[str, Any], text: str | None = None, keep: bool = True) -> Summary:
+        """The summary of a record; `keep=False` does not keep the record (its search text, if wanted, is
+        made now): for a command that reads every record once and keeps only what it prints."""
+        if not keep and text is None:
+            text = ""  # never searched
         checklist = doc.get("checklist") or []
         row = cls(
             id=doc["id"],
@@ -226,7 +232,7 @@ class Summary:
             done=sum(1 for item in checklist if item.get("state") != "todo"),
             total=len(checklist),
             order=sort_key(doc.get("concern_at")),
-            source=doc,
+            source=doc if keep else {},
         )
         if text is not None:
             object.__setattr__(row, "_text", text)
@@ -263,6 +269,68 @@ def _search_text(doc: dict[str, Any]) -> str:
             else:
                 searchable.extend(str(value) for value in entry.values())
     return " " + _WORD_BREAKS.sub(" ", "\n".join(searchable).casefold())
+
+
+def _words(search: str | None) -> tuple[str, ...]:
+    return tuple(_WORD_BREAKS.sub(" ", search.casefold()).split()) if search else ()
+
+
+def _select(ordered: list[Summary], status: str | None, words: tuple[str, ...]) -> list[Summary]:
+    """The rows of that status holding every word (see `Summary.matches`), in their order."""
+    rows = [row for row in ordered if row.status == status] if status else ordered
+    if words:
+        needles = [" " + word for word in words]
+        rows = [row for row in rows if all(needle in row.text for needle in needles)]
+    return rows
+
+
+def _settings_of(tables: dict[str, Any]) -> dict[str, str]:
+    doc = tables.get(SETTINGS_TABLE, {}).get("1", {})
+    return {key: value for key, value in doc.items() if key in SETTINGS}
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Many small objects, none of them garbage: a collection would only walk them."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+class _OrderOnly(msgspec.Struct):
+    """What `read_all` reads of each record on its first pass (msgspec skips every other field)."""
+
+    id: Any = None
+    concern_at: Any = None
+
+
+class Records:
+    """The records of `Store.read_all`, newest concern first: each decoded from its bytes as it is reached,
+    and not kept. It can be gone through more than once (each time decoding again)."""
+
+    def __init__(self, held: list[Any], store: Store):
+        self._held, self._store = held, store
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def __iter__(self) -> Iterator[Incident]:
+        decode = msgspec.json.Decoder().decode
+        for held in self._held:
+            if isinstance(held, dict):
+                yield Incident.from_dict(held)
+                continue
+            with _collector_paused():
+                try:
+                    doc = decode(held)
+                except msgspec.DecodeError:
+                    raise self._store._damaged_record() from None
+                incident = Incident.from_dict(doc)
+            yield incident
 
 
 def _newest_first(row: Summary) -> tuple[float, str]:
@@ -501,6 +569,140 @@ class Store:
     def meta(self) -> dict[str, Any]:
         with self._mutex:
             return copy.deepcopy(self._data().get(META_TABLE, {}).get(META_ID, {}))
+
+    # Reading every record once (the command line) -------------------------------------------------------
+    # A command that reads each record once does not keep them all parsed: holding every record parsed took
+    # 4.3 times the file's size in memory. Each record is decoded, used and dropped, and only what the
+    # command prints is kept (see `AtomicJSONStorage.scan`).
+    def read_through(self, start: Callable[[], Callable[[Any, Any], None]], decoder: Any = None,
+                     progress: Progress | None = None) -> tuple[Any, dict[str, Any]]:
+        """Every record once, in the file's order, to a visitor made by `start` (made again if the read
+        starts over), as `visit(record, its bytes)`; returns the visitor and the other tables (header,
+        settings). Where this store already holds the data, or the file must be read whole (an older
+        schema), the records come from memory, as dicts with no bytes (None): read them, never change them."""
+        with self._mutex:
+            if self._storage.stale():
+                self._storage.progress = progress
+                try:
+                    return self._storage.scan(INCIDENTS, start, decoder)
+                except NotStreamable:
+                    pass
+                finally:
+                    self._storage.progress = None
+            data = self._data()
+            visit = start()
+            for doc in data.get(INCIDENTS, {}).values():
+                visit(doc, None)
+            return visit, {name: table for name, table in data.items() if name != INCIDENTS}
+
+    def list_rows(self, status: str | None = None, search: str | None = None,
+                  progress: Progress | None = None) -> list[Summary]:
+        """What `summaries` gives, reading each record once without keeping it."""
+        words = _words(search)
+
+        def start() -> Callable[[Any, Any], None]:
+            rows: dict[str, Summary] = {}
+
+            def visit(doc: Any, piece: Any) -> None:
+                rows[doc["id"]] = Summary.of(doc, _search_text(doc) if words else None, keep=False)
+
+            visit.rows = rows  # type: ignore[attr-defined]
+            return visit
+
+        visit, _ = self.read_through(start, progress=progress)
+        return _select(sorted(visit.rows.values(), key=_newest_first, reverse=True), status, words)
+
+    def list_records(self, status: str | None = None, search: str | None = None,
+                     progress: Progress | None = None) -> list[bytes]:
+        """What `incidents` gives, each record encoded as compact JSON (msgspec, in `to_dict`'s order), newest
+        concern first, reading each record once and keeping only the encoded records asked for."""
+        words = _words(search)
+
+        def start() -> Callable[[Any, Any], None]:
+            found: dict[str, tuple[Summary, bytes | None]] = {}
+
+            def visit(doc: Any, piece: Any) -> None:
+                row = Summary.of(doc, _search_text(doc) if words else None, keep=False)
+                wanted = bool(_select([row], status, words))
+                found[row.id] = (row, msgspec.json.encode(Incident.from_dict(doc)) if wanted else None)
+
+            visit.found = found  # type: ignore[attr-defined]
+            return visit
+
+        with _collector_paused():
+            visit, _ = self.read_through(start, progress=progress)
+        kept = sorted((pair for pair in visit.found.values() if pair[1] is not None), key=lambda pair: _newest_first(pair[0]),
+                      reverse=True)
+        return [encoded for _, encoded in kept]  # type: ignore[misc]
+
+    def read_one(self, incident_id: str, progress: Progress | None = None) -> tuple[Incident, dict[str, str]]:
+        """What `get` and `settings` give, reading each record once and keeping only the one asked for."""
+        wanted = incident_id.strip()
+
+        def start() -> Callable[[Any, Any], None]:
+            def visit(doc: Any, piece: Any) -> None:
+                if doc["id"] == wanted:  # the store's own when from memory (no bytes): copied
+                    visit.found = doc if piece is not None else copy.deepcopy(doc)  # type: ignore[attr-defined]
+
+            visit.found = None  # type: ignore[attr-defined]
+            return visit
+
+        visit, tables = self.read_through(start, progress=progress)
+        if visit.found is None:
+            raise NotFound(f"there is no incident {wanted!r} in {self.path}")
+        return Incident.from_dict(visit.found), _settings_of(tables)
+
+    def read_matching(self, keep: Callable[[Incident], bool], progress: Progress | None = None) -> list[Incident]:
+        """What `incidents` gives, keeping only those `keep` accepts, reading each record once."""
+        def start() -> Callable[[Any, Any], None]:
+            found: dict[str, tuple[tuple[float, str], Incident | None]] = {}
+
+            def visit(doc: Any, piece: Any) -> None:
+                incident = Incident.from_dict(doc)
+                found[doc["id"]] = ((sort_key(doc.get("concern_at")), doc["id"]), incident if keep(incident) else None)
+
+            visit.found = found  # type: ignore[attr-defined]
+            return visit
+
+        with _collector_paused():
+            visit, _ = self.read_through(start, progress=progress)
+        kept = sorted((pair for pair in visit.found.values() if pair[1] is not None), key=lambda pair: pair[0],
+                      reverse=True)
+        return [incident for _, incident in kept]  # type: ignore[misc]
+
+    def read_all(self, progress: Progress | None = None) -> tuple[Records, dict[str, str]]:
+        """What `incidents` and `settings` give, for a command that goes through the records once (oversight):
+        the records are decoded one at a time as it goes, newest concern first, and none is kept.
+
+        A first pass reads only each record's id and concern time (msgspec skips the rest), to know the order;
+        the second decodes each record in full, as a full read would, as the command asks for it."""
+        def start() -> Callable[[Any, Any], None]:
+            found: dict[str, tuple[tuple[float, str], Any]] = {}
+
+            def visit(record: Any, piece: Any) -> None:
+                if piece is None:  # a record from memory
+                    key = (sort_key(record.get("concern_at")), record["id"])
+                    found[record["id"]] = (key, record)
+                else:
+                    if record.id is None:
+                        raise KeyError("id")
+                    found[record.id] = ((sort_key(record.concern_at), record.id), piece)
+
+            visit.found = found  # type: ignore[attr-defined]
+            return visit
+
+        visit, tables = self.read_through(start, msgspec.json.Decoder(_OrderOnly), progress)
+        ordered = [held for _, held in sorted(visit.found.values(), key=lambda pair: pair[0], reverse=True)]
+        return Records(ordered, self), _settings_of(tables)
+
+    def _damaged_record(self) -> StoreError:
+        """Why a record's bytes, read once already, do not decode: the full read's one line."""
+        self._storage.close()
+        try:
+            self._data()
+        except StoreError as problem:
+            return problem
+        return CorruptDatabase(f"{self.path} changed while it was read; try again")
 
     # Writing --------------------------------------------------------------------------------------------
     @contextmanager
