@@ -221,8 +221,8 @@ class _Streamer(_Reader):
     """Hands each document of one table to a visitor instead of keeping it; keeps the other tables.
 
     The visitor is made afresh by `start` for each attempt, so a parse that starts again (stepwise, then
-    whole) never shows it a record twice. Documents of the table are decoded with `decoder` (msgspec: a
-    typed decoder reads only the fields it names)."""
+    whole) never shows it a record twice. Documents of the table are decoded with `decoder` (msgspec, typed);
+    one that does not fit its type is decoded as it is (a dict), for the visitor to read the usual way."""
 
     def __init__(self, table: str, start: Callable[[], Visit], decoder: Any, progress: Progress | None):
         super().__init__(Fragments(), progress)
@@ -241,9 +241,18 @@ class _Streamer(_Reader):
         if name != self.table:
             return super().document(name, piece)
         try:
-            return self.decoder.decode(piece)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+            return self._decode(piece)
+        except (msgspec.DecodeError, NotStreamable):
             return None  # not one whole document (or not an object)
+
+    def _decode(self, piece: Any) -> Any:
+        try:
+            return self.decoder.decode(piece)
+        except msgspec.ValidationError:
+            doc = _DOCUMENT.decode(piece)
+            if not isinstance(doc, dict):
+                raise NotStreamable from None
+            return doc
 
     def add(self, name: str, doc_id: str, piece: Any, doc: Any = None, start: int | None = None) -> None:
         if name != self.table:
@@ -251,10 +260,7 @@ class _Streamer(_Reader):
         if not self.ready:
             self.ready = streamable(self.data)  # the header comes first in what kentsafe writes
         if doc is None:
-            try:
-                doc = self.decoder.decode(piece)
-            except msgspec.ValidationError:
-                raise NotStreamable from None
+            doc = self._decode(piece)
         self.visit(doc, piece)
         self.done += 1
 

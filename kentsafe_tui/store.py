@@ -51,7 +51,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -299,6 +299,44 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if collecting:
             gc.enable()
+
+
+def _mirror(kind: type, name: str) -> type:
+    """A msgspec Struct with the fields of a model dataclass, in its order, all required and no others: a
+    record decoded into it is exactly what `Incident.from_dict` accepts without a question (every field
+    there, the right type, nothing unknown), and encoding it gives what encoding `from_dict`'s result gives.
+    A record that does not fit is read as a dict, the usual way (see `AtomicJSONStorage.scan`)."""
+    special: dict[str, Any] = {}
+    if kind is Incident:
+        special = {"referral_check": dict[str, str], "history": list[dict[str, Any]], "rev": int}
+        special.update({field_name: list[_mirror(nested, nested.__name__)] for field_name, nested in NESTED.items()})
+    return msgspec.defstruct(name, [(f.name, special.get(f.name, str)) for f in fields(kind)],
+                             forbid_unknown_fields=True)
+
+
+_RECORD = msgspec.json.Decoder(_mirror(Incident, "StoredIncident"))
+
+
+def _row_of(record: Any, words: tuple[str, ...]) -> Summary:
+    """`Summary.of` for a record decoded into its mirror (see `_mirror`); not keeping the record."""
+    checklist = record.checklist
+    row = Summary(
+        id=record.id, rev=record.rev, concern_at=record.concern_at, status=record.status,
+        category=record.category, summary=record.summary, pupils=tuple(pupil.name for pupil in record.pupils),
+        updated_at=record.updated_at, created_at=record.created_at,
+        done=sum(1 for item in checklist if item.state != "todo"), total=len(checklist),
+        order=sort_key(record.concern_at), source={},
+    )
+    object.__setattr__(row, "_text", _search_text(_as_doc(record)) if words else "")
+    return row
+
+
+def _as_doc(record: Any) -> dict[str, Any]:
+    """A mirrored record as the dict it was decoded from (for reading)."""
+    doc = msgspec.structs.asdict(record)
+    for name in NESTED:
+        doc[name] = [msgspec.structs.asdict(entry) for entry in doc[name]]
+    return doc
 
 
 class _OrderOnly(msgspec.Struct):
@@ -604,12 +642,15 @@ class Store:
             rows: dict[str, Summary] = {}
 
             def visit(doc: Any, piece: Any) -> None:
-                rows[doc["id"]] = Summary.of(doc, _search_text(doc) if words else None, keep=False)
+                if isinstance(doc, dict):
+                    rows[doc["id"]] = Summary.of(doc, _search_text(doc) if words else None, keep=False)
+                else:
+                    rows[doc.id] = _row_of(doc, words)
 
             visit.rows = rows  # type: ignore[attr-defined]
             return visit
 
-        visit, _ = self.read_through(start, progress=progress)
+        visit, _ = self.read_through(start, _RECORD, progress)
         return _select(sorted(visit.rows.values(), key=_newest_first, reverse=True), status, words)
 
     def list_records(self, status: str | None = None, search: str | None = None,
@@ -622,15 +663,19 @@ class Store:
             found: dict[str, tuple[Summary, bytes | None]] = {}
 
             def visit(doc: Any, piece: Any) -> None:
-                row = Summary.of(doc, _search_text(doc) if words else None, keep=False)
-                wanted = bool(_select([row], status, words))
-                found[row.id] = (row, msgspec.json.encode(Incident.from_dict(doc)) if wanted else None)
+                if isinstance(doc, dict):
+                    row = Summary.of(doc, _search_text(doc) if words else None, keep=False)
+                    wanted = bool(_select([row], status, words))
+                    found[row.id] = (row, msgspec.json.encode(Incident.from_dict(doc)) if wanted else None)
+                else:  # its mirror encodes as the Incident would
+                    row = _row_of(doc, words)
+                    found[row.id] = (row, msgspec.json.encode(doc) if _select([row], status, words) else None)
 
             visit.found = found  # type: ignore[attr-defined]
             return visit
 
         with _collector_paused():
-            visit, _ = self.read_through(start, progress=progress)
+            visit, _ = self.read_through(start, _RECORD, progress)
         kept = sorted((pair for pair in visit.found.values() if pair[1] is not None), key=lambda pair: _newest_first(pair[0]),
                       reverse=True)
         return [encoded for _, encoded in kept]  # type: ignore[misc]
@@ -680,9 +725,9 @@ class Store:
             found: dict[str, tuple[tuple[float, str], Any]] = {}
 
             def visit(record: Any, piece: Any) -> None:
-                if piece is None:  # a record from memory
+                if isinstance(record, dict):  # from memory (no bytes), or not a record kentsafe writes
                     key = (sort_key(record.get("concern_at")), record["id"])
-                    found[record["id"]] = (key, record)
+                    found[record["id"]] = (key, record if piece is None else piece)
                 else:
                     if record.id is None:
                         raise KeyError("id")

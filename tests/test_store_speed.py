@@ -381,3 +381,37 @@ def test_saves_writing_runs_of_the_bytes_read_give_what_json_dumps_gives(store, 
         assert raw == as_json(json.loads(raw))
     assert reopen(store).verify() == []
     assert json.loads(store.path.read_bytes())["incidents"]["5"]["summary"].startswith("Record 4")
+
+
+@pytest.mark.parametrize("text", ["plain", "a\x7fb", "Zoë “quoted” – ok", "\u0085", "\u009f", "\u2028", "\u2029", "\u202a",
+                                  "\u202e", "\u2066", "\u2069", "\u2027 \u202f \u2065 \u206a \u00a0 \u0100"])
+def test_the_quick_check_for_escapes_agrees_with_json_escape(text):
+    from kentsafe_tui.cli import _may_need_escapes
+    from kentsafe_tui.text import json_escape
+
+    encoded = json.dumps({"t": text}, ensure_ascii=False)
+    assert _may_need_escapes(encoded.encode()) == (json_escape(encoded) != encoded)
+
+
+def test_list_json_of_records_read_as_they_are_and_as_kentsafe_writes_them_is_the_same(tmp_path, capsys):
+    """A record missing a field (or holding a field `from_dict` reads with a question, like null) is read
+    the usual way; the rest through their msgspec mirror. Both print what json.dumps of to_dict() prints."""
+    from kentsafe_tui.cli import main
+    from kentsafe_tui.text import json_escape
+
+    db = tmp_path / "records.json"
+    store = Store(db, user="Zoë")
+    store.import_records([{"summary": f"Record “{n}” \u2028 \x85", "pupils": [{"name": "Ava", "role": "harmed"}]}
+                          for n in range(4)])
+    data = json.loads(db.read_bytes())
+    del data["incidents"]["2"]["outcome"]  # as a record written before a field existed
+    data["incidents"]["3"]["pupils"][0]["year_group"] = None
+    db.write_bytes(as_json(data))
+    expected = json_escape(json.dumps([incident.to_dict() for incident in Store(db).incidents()],
+                                      ensure_ascii=False, indent=2))
+    for command in (["list", "--json"], ["list", "--json", "--search", "record ava"]):
+        capsys.readouterr()
+        assert main([*command, "--db", str(db)]) == 0
+        assert capsys.readouterr().out == expected + "\n"
+    assert main(["list", "--json", "--status", "closed", "--db", str(db)]) == 0
+    assert capsys.readouterr().out == "[]\n"
