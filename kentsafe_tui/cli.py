@@ -406,19 +406,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if len(parts) != 2 or not parts[0].isdigit() or not re.fullmatch(r"[0-9a-f]{64}", parts[1]):
             raise UsageError("--head takes SEQ:HASH as verify printed it, e.g. 340:9f2c...(64 hex digits)")
         noted = int(parts[0]), parts[1]
-    store = open_store(args, progress="reading", rows=False)
-    problems = store.verify()
-    if noted and not problems:
-        missing = store.holds_head(*noted)
-        if missing:
-            problems.append(missing)
+    store = open_store(args, read_now=False)  # each record is read once, and not kept
+    checked = store.check(noted, _progress("reading"))
+    problems = checked.problems
+    if noted and not problems and checked.holds:
+        problems.append(checked.holds)
     for problem in problems:
         print(f"kentsafe: {safe_line(problem)}", file=sys.stderr)
     if problems:
         print(f"kentsafe: {len(problems)} problem(s) in {store.path}", file=sys.stderr)
         return 1
-    head = store.chain_head()
-    _print(f"ok: {store.count()} incident(s) in {store.path}; history chain of {head['seq']} entries intact")
+    head = checked.head
+    _print(f"ok: {checked.count} incident(s) in {store.path}; history chain of {head['seq']} entries intact")
     if noted:
         _print(f"the head noted earlier ({noted[0]}:{noted[1][:12]}...) is still in the chain")
     _print(f"chain head: {head['seq']}:{head['head']} (note it down; verify --head checks it later)")

@@ -224,10 +224,10 @@ class _Streamer(_Reader):
     whole) never shows it a record twice. Documents of the table are decoded with `decoder` (msgspec, typed);
     one that does not fit its type is decoded as it is (a dict), for the visitor to read the usual way."""
 
-    def __init__(self, table: str, start: Callable[[], Visit], decoder: Any, progress: Progress | None):
+    def __init__(self, table: str, start: Callable[[dict[str, Any]], Visit], decoder: Any, progress: Progress | None):
         super().__init__(Fragments(), progress)
         self.table, self.decoder = table, decoder
-        self.visit = start()
+        self.visit = start(self.data)  # the tables as they are read: the header comes before the records
         self.opened = self.ready = False
 
     def open(self, name: str) -> None:
@@ -602,7 +602,8 @@ class AtomicJSONStorage(Storage):
             f"{self.path} is damaged: {str(problem)[:100]}; it has not been touched. Restore it from a backup"
         )
 
-    def scan(self, table: str, start: Callable[[], Visit], decoder: Any = None) -> tuple[Visit, dict[str, Any]]:
+    def scan(self, table: str, start: Callable[[dict[str, Any]], Visit],
+             decoder: Any = None) -> tuple[Visit, dict[str, Any]]:
         """Read the file now, handing each document of `table` to a visitor made by `start`, with its bytes,
         instead of keeping it: for commands that read every record once, in the memory of the file and the
         records being worked on (holding every record parsed took 4.3 times the file). `decoder` (msgspec,
@@ -617,11 +618,11 @@ class AtomicJSONStorage(Storage):
             with open(self.path, "rb") as handle:
                 raw = handle.read()
         except FileNotFoundError:
-            return start(), {}
+            return start({}), {}
         except (IsADirectoryError, PermissionError) as problem:
             raise _unreadable(self.path, problem) from None
         if not raw.strip():
-            return start(), {}
+            return start({}), {}
         decoder = decoder or _DOCUMENT
         try:
             reader = _read(raw, lambda raw: _Streamer(table, start, decoder, self.progress), freeze=False)

@@ -346,6 +346,34 @@ class _OrderOnly(msgspec.Struct):
     concern_at: Any = None
 
 
+def _entry_at(doc: Any, seq: int) -> dict[str, Any] | None:
+    """The history entry numbered `seq` in a record (or the settings), if it holds one."""
+    for entry in doc.get("history") or [] if isinstance(doc, dict) else []:
+        if isinstance(entry, dict) and entry.get("seq") == seq:
+            return entry
+    return None
+
+
+def _holds(entry: dict[str, Any] | None, seq: int, digest: str) -> str | None:
+    if entry is None:
+        return f"there is no history entry {seq}: the history was rewritten (or the head was noted elsewhere)"
+    if entry.get("hash") == digest:
+        return None
+    return (f"history entry {seq} is not the one noted earlier ({digest[:12]}...): "
+            "the history was rewritten since it was noted")
+
+
+@dataclass
+class Checked:
+    """What `Store.check` found: the problems, the chain head, how many incidents, and whether a head noted
+    earlier is still in the chain (None if it is, or none was given; else what is wrong)."""
+
+    problems: list[str]
+    head: dict[str, Any] = field(default_factory=lambda: {"seq": 0, "head": history.GENESIS})
+    count: int = 0
+    holds: str | None = None
+
+
 class Records:
     """The records of `Store.read_all`, newest concern first: each decoded from its bytes as it is reached,
     and not kept. It can be gone through more than once (each time decoding again)."""
@@ -612,12 +640,13 @@ class Store:
     # A command that reads each record once does not keep them all parsed: holding every record parsed took
     # 4.3 times the file's size in memory. Each record is decoded, used and dropped, and only what the
     # command prints is kept (see `AtomicJSONStorage.scan`).
-    def read_through(self, start: Callable[[], Callable[[Any, Any], None]], decoder: Any = None,
+    def read_through(self, start: Callable[[dict[str, Any]], Callable[[Any, Any], None]], decoder: Any = None,
                      progress: Progress | None = None) -> tuple[Any, dict[str, Any]]:
-        """Every record once, in the file's order, to a visitor made by `start` (made again if the read
-        starts over), as `visit(record, its bytes)`; returns the visitor and the other tables (header,
-        settings). Where this store already holds the data, or the file must be read whole (an older
-        schema), the records come from memory, as dicts with no bytes (None): read them, never change them."""
+        """Every record once, in the file's order, to a visitor made by `start(tables)` (made again if the
+        read starts over), as `visit(record, its bytes)`; returns the visitor and the other tables (header,
+        settings), which `tables` holds as they are read (the header before the first record). Where this
+        store already holds the data, or the file must be read whole (an older schema), the records come from
+        memory, as dicts with no bytes (None): read them, never change them."""
         with self._mutex:
             if self._storage.stale():
                 self._storage.progress = progress
@@ -628,17 +657,18 @@ class Store:
                 finally:
                     self._storage.progress = None
             data = self._data()
-            visit = start()
+            tables = {name: table for name, table in data.items() if name != INCIDENTS}
+            visit = start(tables)
             for doc in data.get(INCIDENTS, {}).values():
                 visit(doc, None)
-            return visit, {name: table for name, table in data.items() if name != INCIDENTS}
+            return visit, tables
 
     def list_rows(self, status: str | None = None, search: str | None = None,
                   progress: Progress | None = None) -> list[Summary]:
         """What `summaries` gives, reading each record once without keeping it."""
         words = _words(search)
 
-        def start() -> Callable[[Any, Any], None]:
+        def start(tables: dict[str, Any]) -> Callable[[Any, Any], None]:
             rows: dict[str, Summary] = {}
 
             def visit(doc: Any, piece: Any) -> None:
@@ -659,7 +689,7 @@ class Store:
         concern first, reading each record once and keeping only the encoded records asked for."""
         words = _words(search)
 
-        def start() -> Callable[[Any, Any], None]:
+        def start(tables: dict[str, Any]) -> Callable[[Any, Any], None]:
             found: dict[str, tuple[Summary, bytes | None]] = {}
 
             def visit(doc: Any, piece: Any) -> None:
@@ -684,7 +714,7 @@ class Store:
         """What `get` and `settings` give, reading each record once and keeping only the one asked for."""
         wanted = incident_id.strip()
 
-        def start() -> Callable[[Any, Any], None]:
+        def start(tables: dict[str, Any]) -> Callable[[Any, Any], None]:
             def visit(doc: Any, piece: Any) -> None:
                 if doc["id"] == wanted:  # the store's own when from memory (no bytes): copied
                     visit.found = doc if piece is not None else copy.deepcopy(doc)  # type: ignore[attr-defined]
@@ -699,7 +729,7 @@ class Store:
 
     def read_matching(self, keep: Callable[[Incident], bool], progress: Progress | None = None) -> list[Incident]:
         """What `incidents` gives, keeping only those `keep` accepts, reading each record once."""
-        def start() -> Callable[[Any, Any], None]:
+        def start(tables: dict[str, Any]) -> Callable[[Any, Any], None]:
             found: dict[str, tuple[tuple[float, str], Incident | None]] = {}
 
             def visit(doc: Any, piece: Any) -> None:
@@ -721,7 +751,7 @@ class Store:
 
         A first pass reads only each record's id and concern time (msgspec skips the rest), to know the order;
         the second decodes each record in full, as a full read would, as the command asks for it."""
-        def start() -> Callable[[Any, Any], None]:
+        def start(tables: dict[str, Any]) -> Callable[[Any, Any], None]:
             found: dict[str, tuple[tuple[float, str], Any]] = {}
 
             def visit(record: Any, piece: Any) -> None:
@@ -1137,53 +1167,78 @@ class Store:
     # Checks ---------------------------------------------------------------------------------------------
     def verify(self) -> list[str]:
         """Everything wrong with the database, one line each; empty when all is well."""
+        return self.check().problems
+
+    def check(self, noted: tuple[int, str] | None = None, progress: Progress | None = None) -> Checked:
+        """What `verify`, `holds_head(*noted)`, `chain_head` and `count` say, reading each record once
+        without keeping it (see `read_through`)."""
         problems: list[str] = []
         if not self.path.exists():
-            return [f"there is no database at {self.path} (nothing has been saved there; is the path right?)"]
+            return Checked([f"there is no database at {self.path} (nothing has been saved there; is the path right?)"])
         if self.path.stat().st_size == 0:
-            return [f"{self.path} is empty: kentsafe never writes an empty file (truncated, or made by hand?)"]
+            return Checked([f"{self.path} is empty: kentsafe never writes an empty file (truncated, or made by hand?)"])
         special = refuse_special(self.path)
         if special:
-            return [special]
+            return Checked([special])
         leak = exposure(self.path)
         if leak:
             problems.append(leak)
         problems += folder_exposure(self.path)
-        data = self._data()
-        if META_TABLE not in data:
+        now = self._clock
+
+        def start(tables: dict[str, Any]) -> Callable[[Any, Any], None]:
+            found: list[str] = []
+            seen: set[str] = set()
+            chain = history.ChainCheck()
+
+            def visit(record: Any, piece: Any) -> None:
+                incident_id = record.get("id", "?")
+                match = ID_PATTERN.match(str(incident_id))
+                if not match:
+                    found.append(f"{incident_id}: not a valid reference (YYYY-NNNN)")
+                else:
+                    sequences = tables.get(META_TABLE, {}).get(META_ID, {}).get("sequences", {})
+                    if int(match.group(2)) > int(sequences.get(match.group(1), 0)):
+                        found.append(f"{incident_id}: beyond the database's sequence for {match.group(1)}")
+                if incident_id in seen:
+                    found.append(f"{incident_id}: appears twice")
+                seen.add(incident_id)
+                try:
+                    validate(Incident.from_dict(record), now())
+                except ValidationError as problem:
+                    found.extend(f"{incident_id}: {field}: {message}" for field, message in problem.errors.items())
+                for position, entry in enumerate(record.get("history") or []):
+                    if isinstance(entry, dict):
+                        errors = check_history_entry(entry, f"history[{position}]", deep=False)
+                        found.extend(f"{incident_id}: {field}: {message}" for field, message in errors.items())
+                chain.add(record)
+                if noted is not None and visit.noted is None:  # type: ignore[attr-defined]
+                    visit.noted = _entry_at(record, noted[0])  # type: ignore[attr-defined]
+
+            visit.found, visit.seen, visit.chain, visit.noted = found, seen, chain, None  # type: ignore[attr-defined]
+            return visit
+
+        with _collector_paused():
+            visit, tables = self.read_through(start, progress=progress)
+        if META_TABLE not in tables:
             problems.append(f"{self.path} was not written by kentsafe (it has no kentsafe header)")
-        if self._storage.migrated_from is not None:
+        if self._storage.migrated_from is not None and not self._storage.stale():
             problems.append(
                 f"the file has schema {self._storage.migrated_from}; it is migrated (with a backup) at the next save"
             )
-        records = list(data.get(INCIDENTS, {}).values())
-        seen: set[str] = set()
-        meta = data.get(META_TABLE, {}).get(META_ID, {})
-        sequences = meta.get("sequences", {})
-        for record in records:
-            incident_id = record.get("id", "?")
-            match = ID_PATTERN.match(str(incident_id))
-            if not match:
-                problems.append(f"{incident_id}: not a valid reference (YYYY-NNNN)")
-            elif int(match.group(2)) > int(sequences.get(match.group(1), 0)):
-                problems.append(f"{incident_id}: beyond the database's sequence for {match.group(1)}")
-            if incident_id in seen:
-                problems.append(f"{incident_id}: appears twice")
-            seen.add(incident_id)
-            try:
-                validate(Incident.from_dict(record), self._clock())
-            except ValidationError as problem:
-                problems += [f"{incident_id}: {field}: {message}" for field, message in problem.errors.items()]
-            for position, entry in enumerate(record.get("history") or []):
-                if isinstance(entry, dict):
-                    errors = check_history_entry(entry, f"history[{position}]", deep=False)
-                    problems += [f"{incident_id}: {field}: {message}" for field, message in errors.items()]
-        settings = data.get(SETTINGS_TABLE, {}).get("1")
-        chained = list(records)
+        problems += visit.found
+        meta = tables.get(META_TABLE, {}).get(META_ID, {})
+        settings = tables.get(SETTINGS_TABLE, {}).get("1")
         if isinstance(settings, dict) and "history" in settings:
-            chained.append({**settings, "id": history.SETTINGS_ID})
-        problems += history.verify_chain(chained, meta.get("chain", {"seq": 0, "head": history.GENESIS}))
-        return problems
+            visit.chain.add({**settings, "id": history.SETTINGS_ID})
+        problems += visit.chain.finish(meta.get("chain", {"seq": 0, "head": history.GENESIS}))
+        holds = None
+        if noted is not None:
+            entry = visit.noted
+            for doc in tables.get(SETTINGS_TABLE, {}).values():
+                entry = entry or _entry_at(doc, noted[0])
+            holds = _holds(entry, *noted)
+        return Checked(problems, dict(meta.get("chain", {"seq": 0, "head": history.GENESIS})), len(visit.seen), holds)
 
     def holds_head(self, seq: int, digest: str) -> str | None:
         """None if history entry `seq` with hash `digest` (a head noted earlier) is still in the chain, else
@@ -1191,14 +1246,12 @@ class Store:
         rewritten since it was noted."""
         data = self._data()
         docs = list(data.get(INCIDENTS, {}).values()) + list(data.get(SETTINGS_TABLE, {}).values())
+        entry = None
         for doc in docs:
-            for entry in doc.get("history") or [] if isinstance(doc, dict) else []:
-                if isinstance(entry, dict) and entry.get("seq") == seq:
-                    if entry.get("hash") == digest:
-                        return None
-                    return (f"history entry {seq} is not the one noted earlier ({digest[:12]}...): "
-                            "the history was rewritten since it was noted")
-        return f"there is no history entry {seq}: the history was rewritten (or the head was noted elsewhere)"
+            entry = _entry_at(doc, seq)
+            if entry is not None:
+                break
+        return _holds(entry, seq, digest)
 
     def chain_head(self) -> dict[str, Any]:
         return dict(self.meta().get("chain", {"seq": 0, "head": history.GENESIS}))

@@ -415,3 +415,113 @@ def test_list_json_of_records_read_as_they_are_and_as_kentsafe_writes_them_is_th
         assert capsys.readouterr().out == expected + "\n"
     assert main(["list", "--json", "--status", "closed", "--db", str(db)]) == 0
     assert capsys.readouterr().out == "[]\n"
+
+
+def _damaged_copies(store: Store) -> list[bytes]:
+    """The store's file, and copies damaged in the ways verify names."""
+    raw = store.path.read_bytes()
+    copies = [raw]
+    data = json.loads(raw)
+    data["incidents"]["2"]["details"] = "edited by hand"
+    copies.append(as_json(data))
+    data = json.loads(raw)
+    del data["incidents"]["3"]
+    copies.append(as_json(data))
+    data = json.loads(raw)
+    data["incidents"]["4"]["id"] = data["incidents"]["1"]["id"]
+    data["incidents"]["5"]["history"][0]["at"] = "not a date"
+    copies.append(as_json(data))
+    data = json.loads(raw)
+    data["_meta"]["1"]["sequences"] = {}
+    data["incidents"]["6"]["summary"] = "x" * 300
+    copies.append(as_json(data))
+    data = json.loads(raw)
+    data = {"incidents": data["incidents"], "_meta": data["_meta"]}  # the header after the records
+    copies.append(as_json(data))
+    return copies
+
+
+@pytest.mark.parametrize("stepwise", [True, False])
+def test_check_reading_each_record_once_finds_what_a_full_read_finds(store, monkeypatch, stepwise):
+    monkeypatch.setattr(storage, "STEPWISE_FROM", 0 if stepwise else 1 << 40)
+    made = [store.create(make_incident(summary=f"Record {n}")) for n in range(7)]
+    store.set_item(made[0].id, made[0].checklist[0].id, "done")
+    store.set_setting("school_name", "St Ávila")
+    head = store.chain_head()
+    copies = _damaged_copies(store)
+    for raw in copies:
+        store.path.write_bytes(raw)
+        full = reopen(store)
+        assert not full._storage.stale()  # holds the records: verify reads them from memory
+        streamed = Store(store.path, user="Bob DSL", read_now=False)
+        checked = streamed.check((head["seq"], head["head"]))
+        assert checked.problems == full.verify()
+        assert checked.holds == full.holds_head(head["seq"], head["head"])
+        assert checked.head == full.chain_head()
+        # Nothing was kept, but for a file whose header comes after its records, read whole as before.
+        assert streamed._storage.stale() == (raw is not copies[-1])
+    store.path.write_bytes(copies[0])
+    assert Store(store.path, read_now=False).check().problems == []
+
+
+@pytest.mark.parametrize("stepwise", [True, False])
+def test_reading_each_record_once_gives_what_the_full_read_gives(store, monkeypatch, stepwise):
+    from kentsafe_tui.export import pupil_chronology
+    from kentsafe_tui.oversight import compute
+
+    monkeypatch.setattr(storage, "STEPWISE_FROM", 0 if stepwise else 1 << 40)
+    for n in range(9):
+        store.create(make_incident(summary=f"Record {n} alpha", status="monitoring" if n % 3 else "open",
+                                   concern_at=f"2026-11-{1 + n % 4:02d}T10:00:00+00:00",
+                                   pupils=[Pupil(name="Ava" if n % 2 else "Ben", role="harmed")]))
+    store.set_setting("dsl_name", "Dee")
+    full, streamed = reopen(store), Store(store.path, read_now=False)
+    for status, search in ((None, None), ("open", None), (None, "alpha ava"), ("monitoring", "record")):
+        assert rows_of_list(streamed.list_rows(status, search)) == rows_of_list(full.summaries(status, search))
+        assert streamed.list_records(status, search) == [msgspec_encode(i) for i in full.incidents(status, search)]
+    assert streamed.read_one(" 2026-0004 ") == (full.get("2026-0004"), full.settings())
+    with pytest.raises(Exception, match="no incident"):
+        streamed.read_one("2026-9999")
+    named = streamed.read_matching(lambda incident: bool(pupil_chronology([incident], "Ava")))
+    assert pupil_chronology(named, "Ava") == pupil_chronology(full.incidents(), "Ava")
+    records, settings = streamed.read_all()
+    assert list(records) == full.incidents() and len(records) == 9 and settings == full.settings()
+    now = store.clock()
+    assert compute(records, now).to_dict() == compute(full.incidents(), now).to_dict()
+    assert streamed._storage.stale()  # nothing was kept
+
+
+def rows_of_list(rows) -> list[tuple]:
+    return [(row.id, row.rev, row.status, row.summary, row.pupils, row.done, row.total, row.order) for row in rows]
+
+
+def msgspec_encode(incident) -> bytes:
+    import msgspec
+
+    return msgspec.json.encode(incident)
+
+
+@pytest.mark.parametrize("stepwise", [True, False])
+@pytest.mark.parametrize("bad", [b'"details":"\xff"', b'"details":"\\ud800"', b'"details":NaN', b'"details":"a\nb"',
+                                 b'"rev":Infinity', b'"details":"cut'])
+def test_reading_each_record_once_refuses_damage_as_a_full_read_does(store, monkeypatch, stepwise, bad):
+    from kentsafe_tui.oversight import compute
+
+    monkeypatch.setattr(storage, "STEPWISE_FROM", 0 if stepwise else 1 << 40)
+    for n in range(5):
+        store.create(make_incident(summary=f"Record {n}"))
+    raw = store.path.read_bytes()
+    at = raw.index(b'"details":', raw.index(b'"3":{'))
+    damaged = raw[:at] + bad + b',' + raw[at:]
+    store.path.write_bytes(damaged)
+    with pytest.raises(CorruptDatabase) as full:
+        reopen(store)
+    streamed = Store(store.path, read_now=False)
+    for read in (streamed.list_rows, streamed.list_records, lambda: streamed.read_one("2026-0001"),
+                 lambda: compute(streamed.read_all()[0], store.clock()), streamed.check,
+                 lambda: streamed.read_matching(lambda incident: True)):
+        with pytest.raises(CorruptDatabase) as raised:
+            read()
+        assert str(raised.value) == str(full.value)
+        streamed = Store(store.path, read_now=False)
+    assert store.path.read_bytes() == damaged
