@@ -23,7 +23,10 @@ import hashlib
 import json
 from typing import Any
 
+import msgspec
+
 GENESIS = "0" * 64
+_SORTED = msgspec.json.Encoder(order="sorted")
 # Fields that are bookkeeping, not content: derived from the history itself, so they are not replayed.
 DERIVED = ("history", "rev", "updated_at", "updated_by")
 CHECKLIST_PREFIX = "checklist."
@@ -37,6 +40,21 @@ def canonical(value: Any) -> bytes:
 def entry_hash(entry: dict[str, Any], incident_id: str) -> str:
     body = {key: value for key, value in entry.items() if key != "hash"}
     return hashlib.sha256(canonical({"incident": incident_id, "entry": body})).hexdigest()
+
+
+def holds_hash(entry: dict[str, Any], incident_id: str) -> bool:
+    """Whether the entry's `hash` is `entry_hash` of it: what `verify` asks of every entry.
+
+    msgspec's sorted encoding gives `canonical`'s bytes, about five times faster, for everything but floats
+    (``1e22`` against ``1e+22``); where its hash does not match, `canonical` itself decides. A match cannot be
+    wrong: bytes that hash to the stored digest are a serialisation of the entry as it was sealed."""
+    digest = entry.get("hash")
+    body = {key: value for key, value in entry.items() if key != "hash"}
+    try:
+        quick = hashlib.sha256(_SORTED.encode({"incident": incident_id, "entry": body})).hexdigest()
+    except (TypeError, ValueError, OverflowError):
+        quick = None
+    return quick == digest or entry_hash(entry, incident_id) == digest
 
 
 def seal(entry: dict[str, Any], incident_id: str, seq: int, prev: str) -> dict[str, Any]:
@@ -148,7 +166,7 @@ class ChainCheck:
             if seq <= last_seq:
                 problems.append(f"{incident_id}: history entry {position + 1} is out of order")
             last_seq = seq
-            if entry.get("hash") != entry_hash(entry, incident_id):
+            if not holds_hash(entry, incident_id):
                 problems.append(
                     f"{incident_id}: history entry {position + 1} ({entry.get('action')}, {entry.get('at')}) "
                     "was changed after it was written"

@@ -363,6 +363,15 @@ def _check_moment(errors: dict[str, str], where: str, value: str, now: datetime 
         errors[where] = f"{label} is in the future"
 
 
+def _limit(leaf: str) -> int:
+    return LIMITS["moment"] if leaf in MOMENTS or leaf in DAYS else LIMITS.get(leaf, DEFAULT_LIMIT)
+
+
+def _flagged(leaf: str, text: str) -> bool:
+    """Whether `_check_text` would find something wrong with this text under that field name."""
+    return len(text) > _limit(leaf) or looks_like_imagery(text)
+
+
 def check_every_string(errors: dict[str, str], data: dict[str, Any]) -> None:
     """Limits and the imagery rule for every string of a record or history entry, keys included.
 
@@ -373,23 +382,30 @@ def check_every_string(errors: dict[str, str], data: dict[str, Any]) -> None:
     def check(where: str, leaf: str, text: str, is_key: bool) -> None:
         if where in errors:
             return
-        limit = LIMITS["moment"] if leaf in MOMENTS or leaf in DAYS else LIMITS.get(leaf, DEFAULT_LIMIT)
-        _check_text(errors, where, text, limit, "The question" if is_key else "The text")
+        _check_text(errors, where, text, _limit(leaf), "The question" if is_key else "The text")
 
+    # A string is named (its `where` built) and checked only if `_flagged` says it breaks a rule: building
+    # the name of every string was most of `verify`'s time.
     def visit(value: Any, where: str, leaf: str) -> None:
         if isinstance(value, str):
-            if len(value) > 20:
+            if len(value) > 20 and _flagged(leaf, value):
                 check(where, leaf, value, False)
         elif isinstance(value, list):
             for index, item in enumerate(value):
-                if isinstance(item, (list, dict)) or isinstance(item, str) and len(item) > 20:
+                if isinstance(item, (list, dict)):
                     visit(item, f"{where}[{index}]", leaf)
+                elif isinstance(item, str) and len(item) > 20 and _flagged(leaf, item):
+                    check(f"{where}[{index}]", leaf, item, False)
         elif isinstance(value, dict):
             for key, item in value.items():
-                if isinstance(key, str) and len(key) > 20:
+                if isinstance(key, str) and len(key) > 20 and _flagged("question", key):
                     check(f"{where}.{key[:40]}", "question", key, True)
-                if isinstance(item, (list, dict)) or isinstance(item, str) and len(item) > 20:
+                if isinstance(item, (list, dict)):
                     visit(item, f"{where}.{key}", key if isinstance(key, str) else leaf)
+                elif isinstance(item, str) and len(item) > 20:
+                    named = key if isinstance(key, str) else leaf
+                    if _flagged(named, item):
+                        check(f"{where}.{key}", named, item, False)
 
     for name, value in data.items():
         visit(value, name, name)

@@ -525,3 +525,13 @@ def test_reading_each_record_once_refuses_damage_as_a_full_read_does(store, monk
         assert str(raised.value) == str(full.value)
         streamed = Store(store.path, read_now=False)
     assert store.path.read_bytes() == damaged
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values | st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=3))
+def test_the_quick_hash_check_agrees_with_the_canonical_hash(value, incident_id):
+    entry = {"at": "2026-11-28T10:00:00+00:00", "changes": {"x": [None, value]}, "seq": 1}
+    entry["hash"] = history.entry_hash(entry, incident_id)
+    assert history.holds_hash(entry, incident_id)
+    assert not history.holds_hash({**entry, "seq": 2}, incident_id)
+    assert not history.holds_hash({**entry, "changes": {"x": [None, [value]]}}, incident_id)
