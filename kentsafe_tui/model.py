@@ -369,6 +369,8 @@ def _limit(leaf: str) -> int:
 
 def _flagged(leaf: str, text: str) -> bool:
     """Whether `_check_text` would find something wrong with this text under that field name."""
+    if len(text) < 1000 and ":" not in text:  # `looks_like_imagery` in short: no data URI, too short for base64
+        return len(text) > _limit(leaf)
     return len(text) > _limit(leaf) or looks_like_imagery(text)
 
 
@@ -398,6 +400,12 @@ def check_every_string(errors: dict[str, str], data: dict[str, Any]) -> None:
                     check(f"{where}[{index}]", leaf, item, False)
         elif isinstance(value, dict):
             for key, item in value.items():
+                if type(key) is str and type(item) is str:  # most of a record: text under a field name
+                    if len(key) > 20 and _flagged("question", key):
+                        check(f"{where}.{key[:40]}", "question", key, True)
+                    if len(item) > 20 and _flagged(key, item):
+                        check(f"{where}.{key}", key, item, False)
+                    continue
                 if isinstance(key, str) and len(key) > 20 and _flagged("question", key):
                     check(f"{where}.{key[:40]}", "question", key, True)
                 if isinstance(item, (list, dict)):
