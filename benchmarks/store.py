@@ -4,6 +4,7 @@
     python benchmarks/store.py --sizes 1000 10000 --pairs 3
     python benchmarks/store.py --records small          # the 2-3 KB records of the first build's figures
     python benchmarks/store.py --code /path/to/other/checkout   # the same run against another kentsafe
+  KENTSAFE_BENCH_SEEDED=/some/dir python benchmarks/store.py  # seed each size once, reuse it next time
 
 Records: "full" is what the app writes (the whole playbook checklist, a create and a tick in the history,
 9.5 to 16 KB a record); "small" keeps two checklist items and a short account.
@@ -46,7 +47,22 @@ WORDS = ["tutor", "group chat", "upset", "parents", "video", "Year 9", "CEOP", "
 
 
 def seed_file(path: Path, count: int, full_playbook: bool) -> None:
-    """Write a valid kentsafe database of fictional incidents directly (one write, a proper hash chain)."""
+    """Write a valid kentsafe database of fictional incidents directly (one write, a proper hash chain).
+
+    With KENTSAFE_BENCH_SEEDED=DIR, a database seeded once is kept in DIR and copied from then on (seeding
+    50,000 incidents takes a while; the records are the same but for their dates: the seed is the count)."""
+    kept_in = os.environ.get("KENTSAFE_BENCH_SEEDED")
+    if kept_in:
+        kept = Path(kept_in) / f"{'full' if full_playbook else 'small'}-{count}.json"
+        if not kept.exists():
+            _seed(kept, count, full_playbook)
+        shutil.copyfile(kept, path)
+        os.chmod(path, 0o600)
+        return
+    _seed(path, count, full_playbook)
+
+
+def _seed(path: Path, count: int, full_playbook: bool) -> None:
     from kentsafe_tui import history
     from kentsafe_tui.content import Library
     from kentsafe_tui.dates import now_local, to_iso

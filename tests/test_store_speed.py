@@ -535,3 +535,12 @@ def test_the_quick_hash_check_agrees_with_the_canonical_hash(value, incident_id)
     assert history.holds_hash(entry, incident_id)
     assert not history.holds_hash({**entry, "seq": 2}, incident_id)
     assert not history.holds_hash({**entry, "changes": {"x": [None, [value]]}}, incident_id)
+
+
+def test_sorting_gently_gives_what_sorted_gives_ties_included():
+    from kentsafe_tui.store import _sorted_gently
+
+    rng = random.Random(5)
+    items = [(rng.randint(0, 50), n) for n in range(3000)]
+    for chunk in (1, 7, 100, 5000):
+        assert _sorted_gently(items, lambda item: item[0], chunk) == sorted(items, key=lambda item: item[0])
