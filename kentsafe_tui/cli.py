@@ -378,10 +378,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         if "digits" in str(problem):
             problem = ValueError("it holds a number thousands of digits long")
         raise StoreError(f"{name} cannot be imported: {safe_line(str(problem))[:200]}; nothing was imported") from None
-    store = open_store(args, progress="reading")
+    store = open_store(args, read_now=False)  # the records already there are held only by what import reads
     source = "standard input" if args.file == "-" else Path(args.file).name
     try:
-        ids = store.import_records(records, source=source, allow_duplicates=args.allow_duplicates)
+        ids = store.import_lean(records, source=source, allow_duplicates=args.allow_duplicates,
+                                progress=_progress("reading"))
     except ImportRefused as refused:
         for problem in refused.problems:
             print(f"kentsafe: {safe_line(problem)}", file=sys.stderr)

@@ -224,8 +224,9 @@ class _Streamer(_Reader):
     whole) never shows it a record twice. Documents of the table are decoded with `decoder` (msgspec, typed);
     one that does not fit its type is decoded as it is (a dict), for the visitor to read the usual way."""
 
-    def __init__(self, table: str, start: Callable[[dict[str, Any]], Visit], decoder: Any, progress: Progress | None):
-        super().__init__(Fragments(), progress)
+    def __init__(self, table: str, start: Callable[[dict[str, Any]], Visit], decoder: Any, progress: Progress | None,
+                 raw: bytes | None = None):
+        super().__init__(Fragments(raw), progress)
         self.table, self.decoder = table, decoder
         self.visit = start(self.data)  # the tables as they are read: the header comes before the records
         self.opened = self.ready = False
@@ -262,6 +263,29 @@ class _Streamer(_Reader):
         if doc is None:
             doc = self._decode(piece)
         self.visit(doc, piece)
+        self.done += 1
+
+
+class Stub(dict):  # type: ignore[type-arg]
+    """A record held by a few of its fields, its bytes kept to be written back as they are (see `load_lean`)."""
+
+
+class _Lean(_Streamer):
+    """Keeps each document of the table as the `Stub` that `visit` makes of it, with its bytes."""
+
+    def add(self, name: str, doc_id: str, piece: Any, doc: Any = None, start: int | None = None) -> None:
+        if name != self.table:
+            return super().add(name, doc_id, piece, doc, start)
+        if not self.ready:
+            self.ready = streamable(self.data)
+        stub = self.visit(self._decode(piece) if doc is None else doc, piece)
+        key = _fragment_key(name, doc_id, stub)
+        if not isinstance(stub, Stub) or key is None:
+            raise NotStreamable  # no revision to keep its bytes by: it could not be written back as it is
+        self.data[name][doc_id] = stub
+        self.fragments[key] = piece
+        if start is not None:
+            self.fragments.starts[key] = start
         self.done += 1
 
 
@@ -498,10 +522,12 @@ class AtomicJSONStorage(Storage):
             head = b""
             for doc_id, doc in table.items():
                 head = (b"," if head else b"") + (f'"{doc_id}":'.encode() if doc_id.isdigit() else _dumps(doc_id) + b":")
-                rev = doc.get("rev") if type(doc) is dict else None
+                rev = doc.get("rev") if isinstance(doc, dict) else None
                 key = (name, doc_id, rev) if type(rev) is int else None
                 fragment = old.get(key) if key else None
                 if fragment is None:
+                    if isinstance(doc, Stub):  # never: a stub's bytes are kept by its revision (see `_Lean`)
+                        raise RuntimeError(f"record {doc_id} is held without its bytes; nothing was written")
                     fragment = _dumps(doc)
                     if key:
                         fresh[key] = fragment
@@ -601,6 +627,36 @@ class AtomicJSONStorage(Storage):
         return CorruptDatabase(
             f"{self.path} is damaged: {str(problem)[:100]}; it has not been touched. Restore it from a backup"
         )
+
+    def load_lean(self, table: str, stub: Callable[[Any, Any], Stub], decoder: Any = None) -> None:
+        """Hold the file with each record of `table` as the `Stub` that `stub(record, its bytes)` makes of it,
+        keeping the record's bytes to write back as they are: for a change that only adds records (import), in
+        about the memory of the file instead of 4.3 times it. Every record is still decoded in full (with
+        `decoder`), so damage is refused as a full read refuses it. Raises NotStreamable where the file must
+        be read as usual (see `scan`). Whoever uses this must `close` the storage when done: the stubs are
+        not records."""
+        try:
+            with open(self.path, "rb") as handle:
+                stamp = _stamp(os.fstat(handle.fileno()))
+                raw = handle.read()
+        except FileNotFoundError:
+            raise NotStreamable from None
+        except (IsADirectoryError, PermissionError) as problem:
+            raise _unreadable(self.path, problem) from None
+        if not raw.strip():
+            raise NotStreamable
+        decoder = decoder or _DOCUMENT
+        try:
+            reader = _read(raw, lambda raw: _Lean(table, lambda tables: stub, decoder, self.progress, raw),
+                           freeze=True)
+        except (ValueError, RecursionError) as problem:
+            raise self._damage(problem) from None
+        streamable(reader.data)
+        self._data, self._stamp, self._fragments = reader.data, stamp, reader.fragments
+        self.migrated_from, self.raw_on_disk = None, None
+        meta = reader.data.get(META_TABLE, {}).get(META_ID)
+        self._token = meta.get("write_id") if isinstance(meta, dict) else None
+        self.generation += 1
 
     def scan(self, table: str, start: Callable[[dict[str, Any]], Visit],
              decoder: Any = None) -> tuple[Visit, dict[str, Any]]:

@@ -84,6 +84,7 @@ from .storage import (
     NewerSchema,
     NotStreamable,
     Progress,
+    Stub,
     StoreError,
     check_head,
 )
@@ -329,6 +330,17 @@ def _row_of(record: Any, words: tuple[str, ...]) -> Summary:
     )
     object.__setattr__(row, "_text", _search_text(_as_doc(record)) if words else "")
     return row
+
+
+def _stub_of(record: Any, piece: Any) -> Stub:
+    """What an import reads of a record already in the database (see `Store.import_lean`)."""
+    if isinstance(record, dict):
+        return Stub((key, record[key]) for key in _STUB_FIELDS if key in record)
+    return Stub(id=record.id, summary=record.summary, concern_at=record.concern_at, created_at=record.created_at,
+                rev=record.rev)
+
+
+_STUB_FIELDS = ("id", "summary", "concern_at", "created_at", "rev")
 
 
 def _as_doc(record: Any) -> dict[str, Any]:
@@ -920,8 +932,12 @@ class Store:
             "history": chained,
             "rev": len(chained),
         }
-        self._incidents.upsert(Document(record, doc_id=doc_id))
-        self._meta.upsert(Document(meta, doc_id=int(META_ID)))
+        # Put straight into the table, as TinyDB's upsert would (a record keeps its place; a new one goes last),
+        # without TinyDB rebuilding the whole table for every record written: an import of thousands into a
+        # large database was quadratic. The header has every key it had (`_meta_doc` copies it).
+        data.setdefault(INCIDENTS, {})[str(doc_id)] = record
+        data.setdefault(META_TABLE, {})[META_ID] = meta
+        self._storage.write(data)
         self._written.append(str(doc_id))
         return record
 
@@ -1107,6 +1123,7 @@ class Store:
         ids: list[str] = []
         with self._transaction() as data:
             meta = self._meta_doc(data)
+            doc_id = self._next_doc_id(data)  # once: it was worked out again for every record (quadratic)
             for incident, carried, original_id in prepared:
                 incident.id = self._allocate_id(meta, data, now)
                 incident.created_at = incident.created_at or at
@@ -1115,9 +1132,30 @@ class Store:
                 past = history.replay(carried)
                 note = f"imported from {source}" + (f", where it was {original_id}" if original_id else "")
                 entries = [*carried, self._entry("import", history.diff(past, content), at, note)]
-                self._write_record(data, meta, self._next_doc_id(data), content, [], entries)
+                self._write_record(data, meta, doc_id, content, [], entries)
+                doc_id += 1
                 ids.append(incident.id)
         return ids
+
+    def import_lean(self, records: Any, source: str = "a file", allow_duplicates: bool = False,
+                    progress: Progress | None = None) -> list[str]:
+        """`import_records`, holding the other records only by what an import reads of them (id, summary,
+        concern and creation times) and their bytes, written back as they are: a large database is imported
+        into in about the memory of its file. Falls back to the usual read where the file needs it."""
+        with self._mutex:
+            self._storage.progress = progress
+            try:
+                self._storage.load_lean(INCIDENTS, _stub_of, _RECORD)
+            except NotStreamable:
+                self._data()
+            finally:
+                self._storage.progress = None
+            try:
+                return self.import_records(records, source, allow_duplicates)
+            finally:
+                if any(isinstance(doc, Stub) for doc in (self._storage._data or {}).get(INCIDENTS, {}).values()):
+                    self._storage.close()  # the stubs are not records: the next read reads the file
+                    self._storage.generation += 1
 
     def _duplicates(self, prepared: list[tuple[Incident, list[dict[str, Any]], str]]) -> list[str]:
         """Records that match one already here, or an earlier one in the same file: the same summary and

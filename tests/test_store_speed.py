@@ -544,3 +544,81 @@ def test_sorting_gently_gives_what_sorted_gives_ties_included():
     items = [(rng.randint(0, 50), n) for n in range(3000)]
     for chunk in (1, 7, 100, 5000):
         assert _sorted_gently(items, lambda item: item[0], chunk) == sorted(items, key=lambda item: item[0])
+
+
+def _without_write_id(raw: bytes) -> dict:
+    data = json.loads(raw)
+    data["_meta"]["1"].pop("write_id")
+    return data
+
+
+@pytest.mark.parametrize("stepwise", [True, False])
+def test_an_import_holding_the_others_by_a_few_fields_writes_what_the_usual_import_writes(
+        store, monkeypatch, stepwise, tmp_path):
+    import shutil
+
+    monkeypatch.setattr(storage, "STEPWISE_FROM", 0 if stepwise else 1 << 40)
+    for n in range(6):
+        store.create(make_incident(summary=f"Record {n} “{n}”"))
+    store.set_setting("school_name", "St Ávila")
+    data = json.loads(store.path.read_bytes())
+    del data["incidents"]["4"]["outcome"]  # a record the mirror does not fit: read as it is, kept as it is
+    store.path.write_bytes(as_json(data))
+    twin = tmp_path / "twin" / "records.json"
+    twin.parent.mkdir()
+    shutil.copy(store.path, twin)
+    incoming = [{"summary": "New one"}, {"summary": "Record 2 “2”", "concern_at": "2026-11-20T10:00:00+00:00"}]
+    lean = reopen(store)
+    lean._storage.close()
+    ids = lean.import_lean(incoming, source="in.json")
+    usual = Store(twin, user="Bob DSL", checklist_for=store._checklist_for, clock=store._clock)
+    assert usual.import_records(incoming, source="in.json") == ids
+    raw = store.path.read_bytes()
+    assert raw == as_json(json.loads(raw))
+    assert _without_write_id(raw) == _without_write_id(twin.read_bytes())
+    assert lean._storage.stale() and lean.get(ids[0]).summary == "New one"  # read in full again
+    assert lean.verify() == usual.verify() == ["2026-0004: field 'outcome' differs from what its history records"]
+    with pytest.raises(Exception, match="looks already imported"):
+        reopen(store).import_lean(incoming[:1])
+
+
+def test_an_import_holding_the_others_by_a_few_fields_sees_a_save_made_meanwhile(store, monkeypatch):
+    store.create(make_incident(summary="First"))
+    lean = reopen(store)
+    load_lean = lean._storage.load_lean
+
+    def another_dsl_saves_meanwhile(*args):
+        load_lean(*args)
+        reopen(store, "Carol DSL").create(make_incident(summary="Carol's"))
+
+    monkeypatch.setattr(lean._storage, "load_lean", another_dsl_saves_meanwhile)
+    lean._storage.close()
+    assert lean.import_lean([{"summary": "Imported"}]) == ["2026-0003"]
+    assert sorted(row.summary for row in reopen(store).summaries()) == ["Carol's", "First", "Imported"]
+    assert reopen(store).verify() == []
+
+
+@pytest.mark.parametrize("bad", [b'"details":"\xff"', b'"details":NaN'])
+def test_an_import_holding_the_others_by_a_few_fields_refuses_a_damaged_file(store, bad):
+    for n in range(3):
+        store.create(make_incident(summary=f"Record {n}"))
+    raw = store.path.read_bytes()
+    at = raw.index(b'"details":', raw.index(b'"2":{'))
+    store.path.write_bytes(raw[:at] + bad + b',' + raw[at:])
+    with pytest.raises(CorruptDatabase) as full:
+        reopen(store)
+    with pytest.raises(CorruptDatabase) as lean:
+        Store(store.path, read_now=False).import_lean([{"summary": "x"}])
+    assert str(lean.value) == str(full.value)
+
+
+def test_a_stub_is_never_written_without_its_bytes(store):
+    store.create(make_incident())
+    held = reopen(store)
+    held._storage.close()
+    held._storage.load_lean("incidents", lambda record, piece: storage.Stub(id=record["id"], rev=record["rev"]))
+    held._storage._data["incidents"]["1"]["rev"] = 99  # its bytes are kept under revision 1
+    before = store.path.read_bytes()
+    with pytest.raises(RuntimeError, match="without its bytes"):
+        held.import_records([{"summary": "x"}])
+    assert store.path.read_bytes() == before
