@@ -29,10 +29,13 @@ from __future__ import annotations
 
 import gc
 import inspect
+import itertools
 import json
+import operator
 import os
 import re
 import secrets
+import threading
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -415,6 +418,73 @@ def _stamped(data: dict[str, Any], token: str) -> dict[str, Any]:
     return {META_TABLE: {META_ID: meta}, **rest}
 
 
+PLAN_FROM = 64  # records: a smaller table is simply gone through each time
+
+
+class _Plan:
+    """A table as the last save wrote it: each record's id, the record itself, and where its bytes lie in
+    the bytes read (-1 where they do not: it changed since, or was read within a stretch). `loose` holds
+    those positions; `breaks`, where a run of the bytes read starts anew."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.docs: list[Any] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.loose: set[int] = set()
+        self.breaks: list[int] = []
+
+    def add(self, doc_id: str, doc: Any, start: int, end: int) -> None:
+        if start < 0:
+            self.loose.add(len(self.ids))
+        self.ids.append(doc_id)
+        self.docs.append(doc)
+        self.starts.append(start)
+        self.ends.append(end)
+
+
+def _rev_of(doc: Any) -> Any:
+    return doc.get("rev") if isinstance(doc, dict) else None
+
+
+def _head_of(position: int, doc_id: str) -> bytes:
+    """What comes before a record in its table: a comma after the first, then its id."""
+    label = f'"{doc_id}":'.encode() if doc_id.isdigit() else _dumps(doc_id) + b":"
+    return b"," + label if position else label
+
+
+def _one(name: str, doc_id: str, doc: Any, old: Fragments, fresh: Fragments) -> tuple[Any, Any]:
+    """A record's bytes: kept ones if its revision is unchanged, else made now (and kept in `fresh`)."""
+    rev = doc.get("rev") if isinstance(doc, dict) else None
+    key = (name, doc_id, rev) if type(rev) is int else None
+    fragment = old.get(key) if key else None
+    if fragment is None:
+        if isinstance(doc, Stub):  # never: a stub's bytes are kept by its revision (see `_Lean`)
+            raise RuntimeError(f"record {doc_id} is held without its bytes; nothing was written")
+        fragment = _dumps(doc)
+        if key:
+            fresh[key] = fragment
+    return fragment, key
+
+
+def _hold(path: Path) -> int | None:
+    """The file about to be replaced, held open (see `_let_go`); None if there is none."""
+    try:
+        return os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+
+
+def _let_go(fd: int | None) -> None:
+    """Close the replaced file in a thread of its own. The last close of a replaced file frees its blocks
+    (17 ms for 110 MB, about 90 ms for 550 MB, measured here), work the save need not wait for: it is
+    complete, and durable, once the new file is renamed in place and its folder synced. Held this way, a
+    save returns (and releases the lock) without it; nothing is left on disk if the process stops first."""
+    if fd is None:
+        return
+    threading.Thread(target=os.close, args=(fd,), name="kentsafe-release", daemon=True).start()
+
+
 def _stamp(result: os.stat_result) -> Stamp:
     return (result.st_dev, result.st_ino, result.st_size, result.st_mtime_ns)
 
@@ -438,6 +508,8 @@ class AtomicJSONStorage(Storage):
         # changed. Emptied whenever the file is re-read, so an edit made outside kentsafe is never overwritten
         # with old bytes.
         self._fragments = Fragments()
+        self._plans: dict[str, _Plan] = {}  # how the last save wrote each large table (see `_encode`)
+        self._next_plans: dict[str, _Plan] = {}
         self.progress: Progress | None = None  # told how the reading of a large file is going
         self.generation = 0  # bumped whenever the data in memory is replaced or changed
         self.migrated_from: int | None = None  # schema of the file on disk when older than ours
@@ -484,9 +556,13 @@ class AtomicJSONStorage(Storage):
                 self._data = _stamped(self._data, token)
                 payload, fragments = self._encode(self._data)
                 mode, group = mode_for(self.path)
-                self._stamp = _stamp(atomic_write(self.path, payload, mode, group))
+                old = _hold(self.path)
+                try:
+                    self._stamp = _stamp(atomic_write(self.path, payload, mode, group))
+                finally:
+                    _let_go(old)
                 self._token = token
-                self._fragments = fragments
+                self._fragments, self._plans = fragments, self._next_plans
                 self.migrated_from = None
                 self.raw_on_disk = None
                 self.generation += 1
@@ -510,49 +586,98 @@ class AtomicJSONStorage(Storage):
     def _encode(self, data: dict[str, Any]) -> tuple[list[Any], Fragments]:
         """The file's bytes, as json.dumps(data) gives them, in parts written one after another (never joined:
         joining copied the whole file once more). Unchanged records keep their bytes (as read or written), and
-        a run of them that lies in the bytes read, one after another as here, is one slice of those bytes."""
-        old = self._fragments
-        fresh = Fragments(old.raw, old.starts)
-        starts = old.starts
+        a run of them that lies in the bytes read, one after another as here, is one slice of those bytes.
+
+        A large table is gone through record by record once (the first save after a read); that pass leaves a
+        `_Plan` of it, and later saves find the records replaced since by comparing the table's ids and record
+        objects with the plan's in C (`map`, `compress`; a record is always replaced whole when it changes,
+        never changed in place), handling only those one by one: about 1 ms instead of 20 at 10,000 records.
+
+        The kept bytes are updated in place (a failed write is rolled back by reading the file again)."""
+        old = fresh = self._fragments
         view = memoryview(old.raw) if old.raw is not None else None
+        plans: dict[str, _Plan] = {}
         parts: list[Any] = [b"{"]  # bytes, and slices of the bytes last read
         for table_index, (name, table) in enumerate(data.items()):
             parts.append((b"," if table_index else b"") + _dumps(name) + b":{")
-            run_start = run_end = -1  # a stretch of the bytes read, written as it is
-            head = b""
-            for doc_id, doc in table.items():
-                head = (b"," if head else b"") + (f'"{doc_id}":'.encode() if doc_id.isdigit() else _dumps(doc_id) + b":")
-                rev = doc.get("rev") if isinstance(doc, dict) else None
-                key = (name, doc_id, rev) if type(rev) is int else None
-                fragment = old.get(key) if key else None
-                if fragment is None:
-                    if isinstance(doc, Stub):  # never: a stub's bytes are kept by its revision (see `_Lean`)
-                        raise RuntimeError(f"record {doc_id} is held without its bytes; nothing was written")
-                    fragment = _dumps(doc)
-                    if key:
-                        fresh[key] = fragment
-                else:
-                    fresh[key] = fragment
-                    at = starts.get(key)
-                    if at is not None:
-                        assert view is not None
-                        if run_end >= 0 and at - run_end == len(head) and view[run_end:at] == head:
-                            run_end = at + len(fragment)  # it follows on in the bytes read: the run grows
-                            continue
-                        if run_end >= 0:
-                            parts.append(view[run_start:run_end])
-                        parts.append(head)
-                        run_start, run_end = at, at + len(fragment)
-                        continue
-                if run_end >= 0:
-                    parts.append(view[run_start:run_end])  # type: ignore[index]
-                    run_start = run_end = -1
-                parts += (head, fragment)
-            if run_end >= 0:
-                parts.append(view[run_start:run_end])  # type: ignore[index]
+            plan = self._plans.get(name)
+            done = self._planned(name, table, plan, old, fresh, view) if plan is not None else None
+            if done is None:
+                done, plan = self._record_by_record(name, table, old, fresh, view)
+            parts += done
+            if plan is not None:
+                plans[name] = plan
             parts.append(b"}")
         parts.append(b"}")
+        self._next_plans = plans
         return parts, fresh
+
+    def _record_by_record(self, name: str, table: dict[str, Any], old: Fragments, fresh: Fragments,
+                          view: memoryview | None) -> tuple[list[Any], _Plan | None]:
+        parts: list[Any] = []
+        plan = _Plan() if len(table) >= PLAN_FROM else None
+        starts = old.starts
+        run_start = run_end = -1  # a stretch of the bytes read, written as it is
+        for position, (doc_id, doc) in enumerate(table.items()):
+            head = _head_of(position, doc_id)
+            fragment, key = _one(name, doc_id, doc, old, fresh)
+            at = starts.get(key) if key is not None and old.get(key) is fragment else None
+            if plan is not None:
+                plan.add(doc_id, doc, -1 if at is None else at, -1 if at is None else at + len(fragment))
+            if at is not None:
+                assert view is not None
+                if run_end >= 0 and at - run_end == len(head) and view[run_end:at] == head:
+                    run_end = at + len(fragment)  # it follows on in the bytes read: the run grows
+                    continue
+                if plan is not None:
+                    plan.breaks.append(position)
+                if run_end >= 0:
+                    parts.append(view[run_start:run_end])
+                parts.append(head)
+                run_start, run_end = at, at + len(fragment)
+                continue
+            if run_end >= 0:
+                parts.append(view[run_start:run_end])  # type: ignore[index]
+                run_start = run_end = -1
+            parts += (head, fragment)
+        if run_end >= 0:
+            parts.append(view[run_start:run_end])  # type: ignore[index]
+        return parts, plan
+
+    def _planned(self, name: str, table: dict[str, Any], plan: _Plan, old: Fragments, fresh: Fragments,
+                 view: memoryview | None) -> list[Any] | None:
+        """The table's parts from its plan, or None if the plan does not fit it (records not where they were)."""
+        ids = list(table)
+        known = len(plan.ids)
+        if len(ids) < known or ids[:known] != plan.ids or view is None:
+            return None
+        docs = list(table.values())
+        changed = list(itertools.compress(range(known), map(operator.is_not, docs, plan.docs)))
+        singles = set(changed).union(plan.loose, range(known, len(ids)))
+        parts: list[Any] = []
+        start = 0
+        for position in [*sorted(singles.union(plan.breaks)), len(ids)]:
+            if start < position:  # records start..position-1: one run of the bytes read
+                parts += (_head_of(start, ids[start]), view[plan.starts[start]:plan.ends[position - 1]])
+            if position == len(ids):
+                break
+            if position in singles:
+                fragment, key = _one(name, ids[position], docs[position], old, fresh)
+                parts += (_head_of(position, ids[position]), fragment)
+                start = position + 1
+            else:
+                start = position  # a run of its own starts here
+        for position in changed:
+            was = _rev_of(plan.docs[position])
+            if type(was) is int and was != _rev_of(docs[position]):
+                fresh.pop((name, ids[position], was), None)  # bytes no record has any more
+            plan.docs[position] = docs[position]
+            plan.starts[position] = plan.ends[position] = -1
+            plan.loose.add(position)
+        for position in range(known, len(ids)):
+            plan.add(ids[position], docs[position], -1, -1)
+        return parts
+
 
     def _disk_stamp(self) -> Stamp | None:
         try:
@@ -584,7 +709,7 @@ class AtomicJSONStorage(Storage):
         except (IsADirectoryError, PermissionError) as problem:
             raise _unreadable(self.path, problem) from None
         data, fragments = self._parse(raw)
-        self._fragments = Fragments()
+        self._fragments, self._plans = Fragments(), {}
         version = schema_of(data)
         if version > SCHEMA_VERSION:
             raise _newer(self.path, version)
@@ -652,7 +777,7 @@ class AtomicJSONStorage(Storage):
         except (ValueError, RecursionError) as problem:
             raise self._damage(problem) from None
         streamable(reader.data)
-        self._data, self._stamp, self._fragments = reader.data, stamp, reader.fragments
+        self._data, self._stamp, self._fragments, self._plans = reader.data, stamp, reader.fragments, {}
         self.migrated_from, self.raw_on_disk = None, None
         meta = reader.data.get(META_TABLE, {}).get(META_ID)
         self._token = meta.get("write_id") if isinstance(meta, dict) else None

@@ -58,7 +58,6 @@ from typing import Any
 
 import msgspec
 from tinydb import TinyDB
-from tinydb.table import Document
 
 from . import history
 from .dates import DateError, describe, now_local, parse_date, sort_key, to_iso
@@ -358,6 +357,16 @@ class _OrderOnly(msgspec.Struct):
     concern_at: Any = None
 
 
+def _put(data: dict[str, Any], table: str, doc_id: str, doc: dict[str, Any]) -> None:
+    """Store a document as TinyDB's upsert would (the fields of one already there are updated, in their
+    order, and a new one goes last), but as a new object, never changed in place, and without TinyDB
+    rebuilding the whole table for each (an import of thousands into a large database was quadratic).
+    A save finds the records that changed by their identity (see `AtomicJSONStorage._encode`)."""
+    documents = data.setdefault(table, {})
+    existing = documents.get(doc_id)
+    documents[doc_id] = {**existing, **doc} if isinstance(existing, dict) else doc
+
+
 def _entry_at(doc: Any, seq: int) -> dict[str, Any] | None:
     """The history entry numbered `seq` in a record (or the settings), if it holds one."""
     for entry in doc.get("history") or [] if isinstance(doc, dict) else []:
@@ -501,9 +510,6 @@ class Store:
         self._searched_generation = -1
         self._db = TinyDB(str(self.path), storage=AtomicJSONStorage, migrate=self._migrate)
         self._storage: AtomicJSONStorage = self._db.storage  # type: ignore[assignment]
-        self._incidents = self._db.table(INCIDENTS, cache_size=0)
-        self._meta = self._db.table(META_TABLE, cache_size=0)
-        self._settings = self._db.table(SETTINGS_TABLE, cache_size=0)
         if read_now:
             with self._mutex:
                 self._storage.read()  # a damaged or newer file stops here, with its one-line message
@@ -932,11 +938,8 @@ class Store:
             "history": chained,
             "rev": len(chained),
         }
-        # Put straight into the table, as TinyDB's upsert would (a record keeps its place; a new one goes last),
-        # without TinyDB rebuilding the whole table for every record written: an import of thousands into a
-        # large database was quadratic. The header has every key it had (`_meta_doc` copies it).
-        data.setdefault(INCIDENTS, {})[str(doc_id)] = record
-        data.setdefault(META_TABLE, {})[META_ID] = meta
+        _put(data, INCIDENTS, str(doc_id), record)
+        _put(data, META_TABLE, META_ID, meta)
         self._storage.write(data)
         self._written.append(str(doc_id))
         return record
@@ -1093,8 +1096,9 @@ class Store:
             chained = [*past, sealed]
             doc = {**content, key: value, "updated_at": at, "updated_by": self.user, "history": chained,
                    "rev": len(chained)}
-            self._settings.upsert(Document(doc, doc_id=1))
-            self._meta.upsert(Document(meta, doc_id=int(META_ID)))
+            _put(data, SETTINGS_TABLE, "1", doc)
+            _put(data, META_TABLE, META_ID, meta)
+            self._storage.write(data)
 
     # Import ---------------------------------------------------------------------------------------------
     def import_records(self, records: Any, source: str = "a file", allow_duplicates: bool = False) -> list[str]:

@@ -361,8 +361,10 @@ def test_a_save_written_in_parts_survives_short_writes_and_a_full_disk(tmp_path,
 
 
 @pytest.mark.parametrize("stepwise", [True, False])
-def test_saves_writing_runs_of_the_bytes_read_give_what_json_dumps_gives(store, monkeypatch, stepwise):
+@pytest.mark.parametrize("plan_from", [0, 1 << 40])
+def test_saves_writing_runs_of_the_bytes_read_give_what_json_dumps_gives(store, monkeypatch, stepwise, plan_from):
     monkeypatch.setattr(storage, "STEPWISE_FROM", 0 if stepwise else 1 << 40)
+    monkeypatch.setattr(storage, "PLAN_FROM", plan_from)
     made = [store.create(make_incident(summary=f"Record {n} “{n}”")) for n in range(12)]
     store.set_setting("school_name", "St Ávila")
     rng = random.Random(3)
@@ -622,3 +624,88 @@ def test_a_stub_is_never_written_without_its_bytes(store):
     with pytest.raises(RuntimeError, match="without its bytes"):
         held.import_records([{"summary": "x"}])
     assert store.path.read_bytes() == before
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_planned_saves_write_exactly_the_data_held_through_any_mix_of_changes(store, monkeypatch, seed):
+    """Each write's bytes are json.dumps of what the store holds, whatever happened before: saves of
+    records read or written since, imports, settings, another DSL's saves (a re-read), a failed write."""
+    from kentsafe_tui import fileio
+
+    monkeypatch.setattr(storage, "STEPWISE_FROM", 0)
+    monkeypatch.setattr(storage, "PLAN_FROM", 0)
+    rng = random.Random(seed)
+    made = [store.create(make_incident(summary=f"Record {n}")).id for n in range(8)]
+    mine = reopen(store)
+
+    def check() -> None:
+        raw = store.path.read_bytes()
+        assert raw == as_json(json.loads(raw))
+        held = mine._storage.read()
+        assert json.loads(raw) == json.loads(as_json(held))
+
+    for step in range(40):
+        action = rng.choice(["edit", "edit", "tick", "import", "setting", "theirs", "fail"])
+        if action in ("edit", "fail"):
+            base = mine.get(rng.choice(made))
+            edited = Incident.from_dict(base.to_dict())
+            edited.details = f"{base.details} {step}"
+            if action == "fail":
+                monkeypatch.setattr(fileio.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "full")))
+                with pytest.raises(Exception, match="full"):
+                    mine.save(edited, base)
+                monkeypatch.undo()
+                monkeypatch.setattr(storage, "STEPWISE_FROM", 0)
+                monkeypatch.setattr(storage, "PLAN_FROM", 0)
+            else:
+                mine.save(edited, base)
+        elif action == "tick":
+            incident = mine.get(rng.choice(made))
+            item = rng.choice(incident.checklist)
+            mine.set_item(incident.id, item.id, "done" if item.state == "todo" else "todo")
+        elif action == "import":
+            made += mine.import_records([{"summary": f"Imported {step} {n}"} for n in range(rng.randint(1, 3))])
+        elif action == "setting":
+            mine.set_setting("school_name", f"School {step}")
+        else:
+            made.append(reopen(store, "Carol DSL").create(make_incident(summary=f"Theirs {step}")).id)
+            mine.count()  # reads theirs
+        check()
+    assert reopen(store).verify() == []
+
+
+def test_put_stores_what_tinydbs_upsert_stores_as_a_new_object():
+    from tinydb import TinyDB
+    from tinydb.storages import MemoryStorage
+    from tinydb.table import Document
+
+    from kentsafe_tui.store import _put
+
+    db = TinyDB(storage=MemoryStorage)
+    table = db.table("t", cache_size=0)
+    table.upsert(Document({"a": 1, "extra": "kept", "b": 2}, doc_id=1))
+    data = json.loads(json.dumps(db.storage.read()))
+    before = data["t"]["1"]
+    for doc_id, doc in ((1, {"b": 3, "a": 4, "c": 5}), (7, {"z": 1})):
+        table.upsert(Document(doc, doc_id=doc_id))
+        _put(data, "t", str(doc_id), doc)
+    expected = db.storage.read()["t"]
+    assert data["t"] == expected and list(data["t"]) == list(expected) and list(data["t"]["1"]) == list(expected["1"])
+    assert data["t"]["1"] is not before
+    _put(data, "new", "1", {"x": 1})
+    assert data["new"] == {"1": {"x": 1}}
+
+
+def test_saves_leave_no_file_open_once_the_old_file_is_let_go(store):
+    import os
+    import threading
+    import time
+
+    store.create(make_incident())
+    opened = len(os.listdir("/proc/self/fd"))
+    for n in range(20):
+        store.create(make_incident(summary=f"Record {n}"))
+    deadline = time.time() + 10
+    while any(t.name == "kentsafe-release" for t in threading.enumerate()) and time.time() < deadline:
+        time.sleep(0.01)
+    assert len(os.listdir("/proc/self/fd")) <= opened
