@@ -268,7 +268,17 @@ def _search_text(doc: dict[str, Any]) -> str:
                 searchable.append(str(entry.get("note", "")))
             else:
                 searchable.extend(str(value) for value in entry.values())
-    return " " + _WORD_BREAKS.sub(" ", "\n".join(searchable).casefold())
+    folded = "\n".join(searchable).casefold()
+    if folded.isascii():
+        # The same words, each after a space, in C: the regular expression was three quarters of the time
+        # it takes to make the list's search text (`Summary.matches` looks for " " + a word's start, so
+        # how many spaces stand between words does not matter).
+        return " " + " ".join(folded.encode().translate(_ASCII_BREAKS).decode().split())
+    return " " + _WORD_BREAKS.sub(" ", folded)
+
+
+# Every ASCII character that is not a word character (as `_WORD_BREAKS` has it) made a space.
+_ASCII_BREAKS = bytes(code if re.fullmatch(r"\w", chr(code)) else 32 for code in range(256))
 
 
 def _words(search: str | None) -> tuple[str, ...]:

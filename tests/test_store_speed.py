@@ -709,3 +709,16 @@ def test_saves_leave_no_file_open_once_the_old_file_is_let_go(store):
     while any(t.name == "kentsafe-release" for t in threading.enumerate()) and time.time() < deadline:
         time.sleep(0.01)
     assert len(os.listdir("/proc/self/fd")) <= opened
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40),
+       st.text(alphabet=st.characters(max_codepoint=127), min_size=1, max_size=6))
+def test_the_ascii_search_text_finds_what_the_regular_expression_finds(text, typed):
+    from kentsafe_tui.store import _WORD_BREAKS, _search_text, _words
+
+    quick = _search_text({"summary": text})
+    spelled_out = " " + _WORD_BREAKS.sub(" ", "\n".join(["", text, "", "", "", "", "", "", "", "", "", ""]).casefold())
+    for word in _words(typed):
+        assert (" " + word in quick) == (" " + word in spelled_out)
+    assert quick.split() == spelled_out.split()
