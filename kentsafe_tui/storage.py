@@ -77,6 +77,35 @@ class Fragments(dict):  # type: ignore[type-arg]
         super().__init__()
         self.raw = raw
         self.starts: dict[tuple[str, str, int], int] = {} if starts is None else starts
+        # Each table as it was read, for the first save (see `_Plan`); made only where `raw` is kept.
+        self.plans: dict[str, _Plan] | None = {} if raw is not None else None
+        self._run: str | None = None  # the table whose documents the last one read continues, in `raw`
+
+    def note(self, name: str, doc_id: str, doc: Any, key: Any, start: int | None, end: int) -> None:
+        """Note a document read into the plan of its table. Documents the stepwise parse reads one after
+        another lie one after another in `raw`, with exactly `,"<id>":` between them (see `_NEXT_DOCUMENT`)."""
+        if self.plans is None:
+            return
+        plan = self.plans.get(name)
+        if plan is None:
+            plan = self.plans[name] = _Plan()
+        if start is None or key is None:
+            plan.add(doc_id, doc, -1, -1)
+            self._run = None
+            return
+        if self._run != name:
+            plan.breaks.append(len(plan.ids))
+        plan.add(doc_id, doc, start, end)
+        self._run = name
+
+    def forget(self, name: str) -> None:
+        """A table named again: the last one counts."""
+        if self.plans is not None:
+            self.plans.pop(name, None)
+        self._run = None
+
+    def large_plans(self) -> dict[str, _Plan]:
+        return {name: plan for name, plan in (self.plans or {}).items() if len(plan.ids) >= PLAN_FROM}
 
 _SLICES = msgspec.json.Decoder(dict[str, dict[str, msgspec.Raw]])  # each table's documents, still unparsed
 _DOCUMENT = msgspec.json.Decoder()
@@ -202,6 +231,7 @@ class _Reader:
 
     def open(self, name: str) -> None:
         self.data[name] = {}  # a table named twice: the last one counts, as json.loads has it
+        self.fragments.forget(name)
 
     def document(self, name: str, piece: Any) -> Any:
         """The document in `piece` if it is one (a JSON object), else None: where the stepwise parse checks
@@ -219,6 +249,7 @@ class _Reader:
             self.fragments[key] = piece  # a view of the bytes read, written as they are by a save
             if start is not None:
                 self.fragments.starts[key] = start
+        self.fragments.note(name, doc_id, doc, key, start, -1 if start is None else start + len(piece))
         self.done += 1
 
     def tell(self, total: int, end: bool = False) -> None:
@@ -303,6 +334,7 @@ class _Lean(_Streamer):
         self.fragments[key] = piece
         if start is not None:
             self.fragments.starts[key] = start
+        self.fragments.note(name, doc_id, stub, key, start, -1 if start is None else start + len(piece))
         self.done += 1
 
 
@@ -736,6 +768,7 @@ class AtomicJSONStorage(Storage):
         else:
             self.migrated_from, self.raw_on_disk = None, None
             self._fragments = fragments  # a migrated file's records change: none of its bytes are reused
+            self._plans = fragments.large_plans()
         self._data, self._stamp = data, stamp
         meta = data.get(META_TABLE, {}).get(META_ID)
         self._token = meta.get("write_id") if isinstance(meta, dict) else None
@@ -791,7 +824,8 @@ class AtomicJSONStorage(Storage):
         except (ValueError, RecursionError) as problem:
             raise self._damage(problem) from None
         streamable(reader.data)
-        self._data, self._stamp, self._fragments, self._plans = reader.data, stamp, reader.fragments, {}
+        self._data, self._stamp, self._fragments = reader.data, stamp, reader.fragments
+        self._plans = reader.fragments.large_plans()
         self.migrated_from, self.raw_on_disk = None, None
         meta = reader.data.get(META_TABLE, {}).get(META_ID)
         self._token = meta.get("write_id") if isinstance(meta, dict) else None
