@@ -108,6 +108,7 @@ LIMITS = {
 DEFAULT_LIMIT = 20_000  # the longest field (details); nothing anywhere is longer
 MOMENTS = {"concern_at", "created_at", "updated_at", "at"}
 DAYS = {"date_of_birth", "sent_at", "acknowledged_at"}
+_LEAF_LIMITS = {**LIMITS, **{name: LIMITS["moment"] for name in MOMENTS | DAYS}}  # a date's limit comes first
 FUTURE_GRACE = timedelta(minutes=10)
 
 _DATA_URI = re.compile(r"data:(image|video)/", re.I)
@@ -364,14 +365,14 @@ def _check_moment(errors: dict[str, str], where: str, value: str, now: datetime 
 
 
 def _limit(leaf: str) -> int:
-    return LIMITS["moment"] if leaf in MOMENTS or leaf in DAYS else LIMITS.get(leaf, DEFAULT_LIMIT)
+    return _LEAF_LIMITS.get(leaf, DEFAULT_LIMIT)
 
 
 def _flagged(leaf: str, text: str) -> bool:
     """Whether `_check_text` would find something wrong with this text under that field name."""
     if len(text) < 1000 and ":" not in text:  # `looks_like_imagery` in short: no data URI, too short for base64
-        return len(text) > _limit(leaf)
-    return len(text) > _limit(leaf) or looks_like_imagery(text)
+        return len(text) > _LEAF_LIMITS.get(leaf, DEFAULT_LIMIT)
+    return len(text) > _LEAF_LIMITS.get(leaf, DEFAULT_LIMIT) or looks_like_imagery(text)
 
 
 def check_every_string(errors: dict[str, str], data: dict[str, Any]) -> None:
@@ -386,15 +387,39 @@ def check_every_string(errors: dict[str, str], data: dict[str, Any]) -> None:
             return
         _check_text(errors, where, text, _limit(leaf), "The question" if is_key else "The text")
 
+    def flat(item: dict[Any, Any]) -> list[tuple[str, bool]] | None:
+        """The keys (True) and texts (False) of an object of texts that break a rule, in order; None if it
+        holds anything but text (then it is gone through as any object is)."""
+        hits: list[tuple[str, bool]] = []
+        for key, text in item.items():
+            if type(key) is not str or type(text) is not str:
+                return None
+            if len(key) > 20 and _flagged("question", key):
+                hits.append((key, True))
+            if len(text) > 20 and _flagged(key, text):
+                hits.append((key, False))
+        return hits
+
     # A string is named (its `where` built) and checked only if `_flagged` says it breaks a rule: building
-    # the name of every string was most of `verify`'s time.
+    # the name of every string was most of `verify`'s time. Objects of texts (checklist items, pupils,
+    # referrals) are looked through in one step and named only if something in them breaks a rule.
     def visit(value: Any, where: str, leaf: str) -> None:
         if isinstance(value, str):
             if len(value) > 20 and _flagged(leaf, value):
                 check(where, leaf, value, False)
         elif isinstance(value, list):
             for index, item in enumerate(value):
-                if isinstance(item, (list, dict)):
+                if type(item) is dict:
+                    hits = flat(item)
+                    if hits is None:
+                        visit(item, f"{where}[{index}]", leaf)
+                    else:
+                        for key, is_key in hits:
+                            if is_key:
+                                check(f"{where}[{index}].{key[:40]}", "question", key, True)
+                            else:
+                                check(f"{where}[{index}].{key}", key, item[key], False)
+                elif isinstance(item, (list, dict)):
                     visit(item, f"{where}[{index}]", leaf)
                 elif isinstance(item, str) and len(item) > 20 and _flagged(leaf, item):
                     check(f"{where}[{index}]", leaf, item, False)

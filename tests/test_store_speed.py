@@ -722,3 +722,53 @@ def test_the_ascii_search_text_finds_what_the_regular_expression_finds(text, typ
     for word in _words(typed):
         assert (" " + word in quick) == (" " + word in spelled_out)
     assert quick.split() == spelled_out.split()
+
+
+def _check_every_string_as_it_was(errors, data):
+    """check_every_string as the first build wrote it: every string named and checked (the reference)."""
+    from kentsafe_tui.model import DAYS, DEFAULT_LIMIT, LIMITS, MOMENTS, _check_text
+
+    def check(where, leaf, text, is_key):
+        if where in errors:
+            return
+        limit = LIMITS["moment"] if leaf in MOMENTS or leaf in DAYS else LIMITS.get(leaf, DEFAULT_LIMIT)
+        _check_text(errors, where, text, limit, "The question" if is_key else "The text")
+
+    def visit(value, where, leaf):
+        if isinstance(value, str):
+            if len(value) > 20:
+                check(where, leaf, value, False)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, (list, dict)) or isinstance(item, str) and len(item) > 20:
+                    visit(item, f"{where}[{index}]", leaf)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and len(key) > 20:
+                    check(f"{where}.{key[:40]}", "question", key, True)
+                if isinstance(item, (list, dict)) or isinstance(item, str) and len(item) > 20:
+                    visit(item, f"{where}.{key}", key if isinstance(key, str) else leaf)
+
+    for name, value in data.items():
+        visit(value, name, name)
+
+
+_texts = st.sampled_from(["short", "x" * 25, "y" * 45, "z" * 120, "w" * 250, "v" * 350, "a:b " * 10,
+                          "see data:image/png;base64,AAAA", "Aa1" * 400, "plain " * 200, "2026-11-28T10:00:00+00:00"])
+_keys = st.sampled_from(["name", "at", "text", "note", "year_group", "summary", "details", "date_of_birth", "q" * 25,
+                         "question", "by", "id", "reference"]) | st.integers(0, 3)
+_trees = st.recursive(_texts | st.none() | st.integers(), lambda inner: st.lists(inner, max_size=4)
+                      | st.dictionaries(_keys, inner, max_size=5), max_leaves=25)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_keys.filter(lambda key: isinstance(key, str)), _trees, max_size=6),
+       st.dictionaries(st.sampled_from(["summary", "pupils[0].name", "checklist[1].note"]), st.just("already"),
+                       max_size=2))
+def test_check_every_string_finds_what_naming_every_string_found(data, before):
+    from kentsafe_tui.model import check_every_string
+
+    quick, reference = dict(before), dict(before)
+    check_every_string(quick, data)
+    _check_every_string_as_it_was(reference, data)
+    assert list(quick.items()) == list(reference.items())
