@@ -171,13 +171,19 @@ def _fragment_key(name: str, doc_id: str, doc: Any) -> tuple[str, str, int] | No
     return (name, doc_id, rev) if isinstance(rev, int) and not isinstance(rev, bool) else None
 
 
-def parse(raw: bytes, progress: Progress | None = None) -> tuple[dict[str, Any], Fragments]:
+def parse(raw: bytes, progress: Progress | None = None,
+          pause: Callable[[], None] | None = None) -> tuple[dict[str, Any], Fragments]:
     """The tables in a file's bytes, and each versioned document's bytes as they are in the file.
 
     Raises ValueError (with a message for a DSL) when the bytes are not a TinyDB database. See the module
     docstring for why it is msgspec, one record at a time, with the garbage collector paused."""
-    reader = _read(raw, lambda raw: _Reader(Fragments(raw), progress), freeze=True)
+    reader = _read(raw, lambda raw: _paused(_Reader(Fragments(raw), progress), pause), freeze=True)
     return reader.data, reader.fragments
+
+
+def _paused(reader: _Reader, pause: Callable[[], None] | None) -> _Reader:
+    reader.pause = pause
+    return reader
 
 
 def _read(raw: bytes, make: Callable[[bytes], _Reader], freeze: bool) -> _Reader:
@@ -227,6 +233,7 @@ class _Reader:
     def __init__(self, fragments: Fragments, progress: Progress | None):
         self.data: dict[str, Any] = {}
         self.fragments, self.progress = fragments, progress
+        self.pause: Callable[[], None] | None = None  # called every few records (see `AtomicJSONStorage.pause`)
         self.done = 0
 
     def open(self, name: str) -> None:
@@ -253,6 +260,8 @@ class _Reader:
         self.done += 1
 
     def tell(self, total: int, end: bool = False) -> None:
+        if self.pause is not None and self.done % 16 == 0:
+            self.pause()
         if self.progress is not None and (end or self.done % 2000 == 0):
             self.progress(self.done, max(total, self.done))
 
@@ -557,6 +566,9 @@ class AtomicJSONStorage(Storage):
         self._plans: dict[str, _Plan] = {}  # how the last save wrote each large table (see `_encode`)
         self._next_plans: dict[str, _Plan] = {}
         self.progress: Progress | None = None  # told how the reading of a large file is going
+        # Called every 16 records while a file is parsed (about a millisecond of work): the app's reader
+        # thread lets the screen's thread take the interpreter there (see `Store.load`).
+        self.pause: Callable[[], None] | None = None
         self.generation = 0  # bumped whenever the data in memory is replaced or changed
         self.migrated_from: int | None = None  # schema of the file on disk when older than ours
         self.raw_on_disk: bytes | None = None  # kept only while a migration is pending, for its backup
@@ -778,7 +790,7 @@ class AtomicJSONStorage(Storage):
         if not raw.strip():
             return {}, Fragments()
         try:
-            data, fragments = parse(raw, self.progress)
+            data, fragments = parse(raw, self.progress, self.pause)
         except (ValueError, RecursionError) as problem:
             raise self._damage(problem) from None
         try:

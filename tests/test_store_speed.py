@@ -772,3 +772,18 @@ def test_check_every_string_finds_what_naming_every_string_found(data, before):
     check_every_string(quick, data)
     _check_every_string_as_it_was(reference, data)
     assert list(quick.items()) == list(reference.items())
+
+
+def test_a_gentle_load_offers_the_interpreter_as_it_goes_and_reads_the_same(store, monkeypatch):
+    from kentsafe_tui import store as store_module
+
+    monkeypatch.setattr(storage, "STEPWISE_FROM", 0)
+    for n in range(40):
+        store.create(make_incident(summary=f"Record {n}"))
+    offered = []
+    monkeypatch.setattr(store_module, "_offer", lambda: offered.append(1))
+    gentle = Store(store.path, user="Bob DSL", read_now=False)
+    assert gentle.load(search=True, gentle=True) == 40
+    assert len(offered) >= 3  # while parsing (every 16 records), making summaries and search text
+    assert rows_of(gentle) == rows_of(reopen(store))
+    assert gentle._storage.pause is None

@@ -51,7 +51,7 @@ class RecordsInBackground:
         try:
             # issue 12 (perf): parses one record at a time, so the screen keeps answering keys meanwhile, and
             # makes the list's summaries and search text here rather than at the first ctrl+o or filter key.
-            self.context.store.load(search=True)
+            self.context.store.load(search=True, gentle=True)
         except StoreError as problem:
             # Posted, not called: the worker finishes at once, and the app leaves from its own loop.
             self.post_message(self.RecordsUnreadable(str(problem)))
