@@ -24,19 +24,27 @@ atomically. Reads take no lock: a reader sees the old file or the new one, whole
 
 Nothing is ever deleted. Closing a record keeps it; an amendment adds to the history beside the original.
 
-Size (issue 12; figures from ``benchmarks/store.py`` at 50,000 full-playbook incidents, a 478 MB file)
+Size (issue 12; figures from ``benchmarks/store.py`` at 50,000 full-playbook incidents, a 553 MB file)
 --------------------------------------------------------------------------------------------------------
-- Each command pays for what it reads: `get` looks up the id index (the summaries are made only by the
-  commands that list), the search text is made at the first search, bulk readers (`incidents`) do not copy
-  the records, and a save updates the index and the one summary it changed. `show`, `export` and `letter`
-  cost 0.4x a bare ``json.loads`` of the file, `list` 0.6x, `stats` 1.25x, `verify` 1.5x.
+- Each command pays for what it reads. The command line reads each record once and keeps only what it
+  prints (`read_through` and the readers on it: `list_rows`, `list_records`, `read_one`, `read_matching`,
+  `read_all`, `check`), so no command peaks above 2.2 times the file (`list --json`, which holds what it
+  prints; the others 1.0 to 1.2 times), against 4.1 times for a bare parse. `list` decodes each record
+  through a msgspec mirror of the model (`_mirror`), `stats` reads only ids and concern times first, to
+  know the order, then decodes each record as it is counted. Against a bare msgspec decode of the file:
+  `show`/`export`/`letter` 0.24x, `list` 0.34x, `list --json` 0.66x, `stats` 0.74x, `import` 0.45x,
+  `verify` 1.5x (it checks every string and every hash of every record).
+- In the app, `get` looks up the id index (the summaries are made only for the list), the search text is
+  made once, bulk readers (`incidents`) do not copy the records, and a save updates the index and the one
+  summary it changed. A save writes the unchanged records as runs of the bytes read and finds what changed
+  in C (see `AtomicJSONStorage._encode`): a few milliseconds beyond the write and fsync of the file.
 - One file, not one per year of creation. Reading costs the same either way: the list, search, `stats`,
   `verify` and chronologies read every year. Only a save would shrink, and a save is now the floor of one
-  file (join the unchanged records' bytes, write, fsync: about 1 s at 478 MB on a busy shared disk, done by
-  the app off the screen's thread). Against that, several files would lose what one gives for free: a save
-  is one atomic rename (the chain head in ``_meta`` and the record change together; across files that
-  needs a journal), a backup is one copy, and SPEC promises one TinyDB file. Revisit when one save's
-  write and fsync pass about a second where the app runs.
+  file (write and fsync of its bytes: 0.3 to 1.5 s at 553 MB on this busy shared disk, done by the app off
+  the screen's thread). Against that, several files would lose what one gives for free: a save is one
+  atomic rename (the chain head in ``_meta`` and the record change together; across files that needs a
+  journal), a backup is one copy, and SPEC promises one TinyDB file. Revisit when one save's write and
+  fsync pass about a second where the app runs.
 """
 
 from __future__ import annotations
