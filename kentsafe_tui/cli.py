@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+import msgspec
+
 from . import __version__
 from .dates import now_local
 from .model import ValidationError
@@ -215,23 +217,35 @@ def _write_output(text: str, output: str | None, what: str, db: Path) -> None:
     print(f"{what} written to {safe_line(str(target.absolute()))}", file=sys.stderr)
 
 
-def _print_records(store: Store, status: str | None, search: str | None) -> None:
-    """The records as json.dumps(..., ensure_ascii=False, indent=2) prints them, made in C (json's indented
-    output is made in Python, 10x slower) and written a thousand at a time, never all at once in memory."""
-    import msgspec
+# The characters `json_escape` escapes, as UTF-8: DEL, C1 controls, U+2028 to U+202E, U+2066 to U+2069.
+_UNSAFE_UTF8 = re.compile(rb"(?:\x7f|\xc2[\x80-\x9f]|\xe2(?:\x80[\xa8-\xae]|\x81[\xa6-\xa9]))")
 
+
+def _may_need_escapes(text: bytes) -> bool:
+    """Whether `json_escape` could change this UTF-8 JSON text; the quick tests first (a regular expression
+    over 170 MB took half a second, `isascii` and `in` a few milliseconds)."""
+    if text.isascii():
+        return b"\x7f" in text
+    if b"\xc2" not in text and b"\xe2" not in text and b"\x7f" not in text:
+        return False
+    return _UNSAFE_UTF8.search(text) is not None
+
+
+def _print_records(records: list[bytes]) -> None:
+    """The records (compact JSON, as msgspec encodes the dataclasses) as json.dumps(..., ensure_ascii=False,
+    indent=2) prints them, made in C (json's indented output is made in Python, 10x slower) and written a
+    thousand at a time. Text holding no character `json_escape` would change is written as it is."""
     out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
-    rows = store.summaries(status, search)
-    if not rows:
+    if not records:
         _print("[]")
         return
     sys.stdout.flush()
-    for start in range(0, len(rows), 1000):
-        batch = store.incidents_of(rows[start:start + 1000])  # dataclasses: encoded as to_dict() gives them
+    for start in range(0, len(records), 1000):
         # Each record indented one level more inside the array: a newline in JSON text is never inside a string.
-        text = b",\n  ".join(msgspec.json.format(msgspec.json.encode(one), indent=2).replace(b"\n", b"\n  ")
-                             for one in batch)
-        chunk = (b"[\n  " if start == 0 else b",\n  ") + json_escape(text.decode()).encode()
+        chunk = (b"[\n  " if start == 0 else b",\n  ") + b",\n  ".join(
+            msgspec.json.format(one, indent=2).replace(b"\n", b"\n  ") for one in records[start:start + 1000])
+        if _may_need_escapes(chunk):
+            chunk = json_escape(chunk.decode()).encode()
         if out is not None:
             out.write(chunk)
         else:
@@ -244,17 +258,17 @@ def _print_records(store: Store, status: str | None, search: str | None) -> None
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    store = open_store(args, progress="reading" if args.json else None)
+    store = open_store(args, read_now=False)  # each record is read once, and not kept (see Store.read_through)
     if args.search:
         from .text import clean
 
         args.search = clean(args.search)  # composed and without invisible characters, as records are stored
     if args.json:
-        _print_records(store, args.status, args.search)
+        _print_records(store.list_records(args.status, args.search, _progress("reading")))
         return 0
     from .dates import describe
 
-    rows = store.summaries(args.status, args.search)
+    rows = store.list_rows(args.status, args.search)
     for row in rows:
         _print(f"{row.id}  {describe(row.concern_at):<22}  {row.status:<17}  {safe_line(row.summary)}")
     if not rows:
@@ -264,8 +278,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    store = open_store(args)
-    incident = store.get(args.id)
+    store = open_store(args, read_now=False)
+    incident, _ = store.read_one(args.id)
     if args.json:
         _print(_json(incident.to_dict()))
     else:
@@ -279,8 +293,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .export import html_report, markdown_report
 
     library = load_library(args)
-    store = open_store(args, library)
-    incident = store.get(args.id)
+    store = open_store(args, library, read_now=False)
+    incident, _ = store.read_one(args.id)
     render = html_report if args.format == "html" else markdown_report
     _write_output(render(incident, library), args.output, "The report", store.path)
     return 0
@@ -290,9 +304,9 @@ def cmd_letter(args: argparse.Namespace) -> int:
     from .letters import parent_letter
 
     library = load_library(args)
-    store = open_store(args, library)
-    letter, missing = parent_letter(library, store.get(args.id), store.settings(), now_local(),
-                                    plain=args.format == "text")
+    store = open_store(args, library, read_now=False)
+    incident, settings = store.read_one(args.id)
+    letter, missing = parent_letter(library, incident, settings, now_local(), plain=args.format == "text")
     _write_output(letter, args.output, "The letter", store.path)
     for key in missing:
         print(f"kentsafe: note: the setting {key} is not set: kentsafe settings {key} \"...\"", file=sys.stderr)
@@ -302,8 +316,9 @@ def cmd_letter(args: argparse.Namespace) -> int:
 def cmd_chronology(args: argparse.Namespace) -> int:
     from .export import chronology_html, chronology_markdown, pupil_chronology
 
-    store = open_store(args, progress="reading")
-    entries = pupil_chronology(store.incidents(), args.pupil)
+    store = open_store(args, read_now=False)
+    named = store.read_matching(lambda incident: bool(pupil_chronology([incident], args.pupil)), _progress("reading"))
+    entries = pupil_chronology(named, args.pupil)
     if not entries:
         raise StoreError(f"no incident names a pupil called {args.pupil!r}")
     render = chronology_html if args.format == "html" else chronology_markdown
@@ -315,11 +330,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from . import oversight
 
     library = load_library(args)
-    store = open_store(args, library, progress="reading")
+    store = open_store(args, library, read_now=False)
+    records, settings = store.read_all(_progress("reading"))  # decoded one at a time as they are counted
     now = now_local()
-    days = store.settings().get("open_days_warning")
+    days = settings.get("open_days_warning")
     stale = [(doc.path.name, doc.title, doc.review_due) for doc in library.stale(now.date())]
-    view = oversight.compute(store.incidents(), now, int(days) if days else oversight.DEFAULT_OPEN_DAYS, stale)
+    view = oversight.compute(records, now, int(days) if days else oversight.DEFAULT_OPEN_DAYS, stale)
     if args.json:
         _print(_json(view.to_dict()))
     else:
@@ -362,10 +378,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         if "digits" in str(problem):
             problem = ValueError("it holds a number thousands of digits long")
         raise StoreError(f"{name} cannot be imported: {safe_line(str(problem))[:200]}; nothing was imported") from None
-    store = open_store(args, progress="reading")
+    store = open_store(args, read_now=False)  # the records already there are held only by what import reads
     source = "standard input" if args.file == "-" else Path(args.file).name
     try:
-        ids = store.import_records(records, source=source, allow_duplicates=args.allow_duplicates)
+        ids = store.import_lean(records, source=source, allow_duplicates=args.allow_duplicates,
+                                progress=_progress("reading"))
     except ImportRefused as refused:
         for problem in refused.problems:
             print(f"kentsafe: {safe_line(problem)}", file=sys.stderr)
@@ -390,19 +407,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if len(parts) != 2 or not parts[0].isdigit() or not re.fullmatch(r"[0-9a-f]{64}", parts[1]):
             raise UsageError("--head takes SEQ:HASH as verify printed it, e.g. 340:9f2c...(64 hex digits)")
         noted = int(parts[0]), parts[1]
-    store = open_store(args, progress="reading", rows=False)
-    problems = store.verify()
-    if noted and not problems:
-        missing = store.holds_head(*noted)
-        if missing:
-            problems.append(missing)
+    store = open_store(args, read_now=False)  # each record is read once, and not kept
+    checked = store.check(noted, _progress("reading"))
+    problems = checked.problems
+    if noted and not problems and checked.holds:
+        problems.append(checked.holds)
     for problem in problems:
         print(f"kentsafe: {safe_line(problem)}", file=sys.stderr)
     if problems:
         print(f"kentsafe: {len(problems)} problem(s) in {store.path}", file=sys.stderr)
         return 1
-    head = store.chain_head()
-    _print(f"ok: {store.count()} incident(s) in {store.path}; history chain of {head['seq']} entries intact")
+    head = checked.head
+    _print(f"ok: {checked.count} incident(s) in {store.path}; history chain of {head['seq']} entries intact")
     if noted:
         _print(f"the head noted earlier ({noted[0]}:{noted[1][:12]}...) is still in the chain")
     _print(f"chain head: {head['seq']}:{head['head']} (note it down; verify --head checks it later)")

@@ -18,6 +18,7 @@ import errno
 import os
 import secrets
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 PRIVATE_FILE = 0o600
@@ -106,8 +107,29 @@ def describe_failure(problem: OSError, path: Path) -> str:
     return problem.strerror or str(problem)
 
 
-def atomic_write(path: Path, data: bytes, mode: int | None = None, group: int | None = None) -> os.stat_result:
-    """Replace `path` with `data` atomically; return the new file's stat.
+_IOV_MAX = min(os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024, 1024)
+
+
+def _write_all(fd: int, parts: Sequence[bytes | memoryview]) -> None:
+    """Write the parts in order, a thousand at a time (writev): no joined copy of the whole file is made."""
+    views = [part for part in parts if len(part)]
+    start = 0
+    while start < len(views):
+        group = views[start:start + _IOV_MAX]
+        written = os.writev(fd, group) if len(group) > 1 else os.write(fd, group[0])
+        for view in group:  # move past what went out; a short write resumes inside a part
+            if written >= len(view):
+                written -= len(view)
+                start += 1
+            else:
+                views[start] = memoryview(view).cast("B")[written:]
+                break
+
+
+def atomic_write(path: Path, data: bytes | Sequence[bytes | memoryview], mode: int | None = None,
+                 group: int | None = None) -> os.stat_result:
+    """Replace `path` with `data` (bytes, or parts written one after another) atomically; return the new
+    file's stat.
 
     Raises WriteFailed (the old file untouched, the temporary file removed) if anything goes wrong.
     """
@@ -124,10 +146,7 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None, group: int | 
                 os.fchown(fd, -1, group)
             except PermissionError:
                 pass  # not in that group: the file stays ours, and private
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
+        _write_all(fd, [data] if isinstance(data, (bytes, bytearray, memoryview)) else data)
         os.fsync(fd)
         result = os.fstat(fd)
         os.close(fd)

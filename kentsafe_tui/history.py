@@ -23,7 +23,10 @@ import hashlib
 import json
 from typing import Any
 
+import msgspec
+
 GENESIS = "0" * 64
+_SORTED = msgspec.json.Encoder(order="sorted")
 # Fields that are bookkeeping, not content: derived from the history itself, so they are not replayed.
 DERIVED = ("history", "rev", "updated_at", "updated_by")
 CHECKLIST_PREFIX = "checklist."
@@ -37,6 +40,21 @@ def canonical(value: Any) -> bytes:
 def entry_hash(entry: dict[str, Any], incident_id: str) -> str:
     body = {key: value for key, value in entry.items() if key != "hash"}
     return hashlib.sha256(canonical({"incident": incident_id, "entry": body})).hexdigest()
+
+
+def holds_hash(entry: dict[str, Any], incident_id: str) -> bool:
+    """Whether the entry's `hash` is `entry_hash` of it: what `verify` asks of every entry.
+
+    msgspec's sorted encoding gives `canonical`'s bytes, about five times faster, for everything but floats
+    (``1e22`` against ``1e+22``); where its hash does not match, `canonical` itself decides. A match cannot be
+    wrong: bytes that hash to the stored digest are a serialisation of the entry as it was sealed."""
+    digest = entry.get("hash")
+    body = {key: value for key, value in entry.items() if key != "hash"}
+    try:
+        quick = hashlib.sha256(_SORTED.encode({"incident": incident_id, "entry": body})).hexdigest()
+    except (TypeError, ValueError, OverflowError):
+        quick = None
+    return quick == digest or entry_hash(entry, incident_id) == digest
 
 
 def seal(entry: dict[str, Any], incident_id: str, seq: int, prev: str) -> dict[str, Any]:
@@ -118,14 +136,27 @@ def replay(entries: list[dict[str, Any]]) -> dict[str, Any]:
 
 def verify_chain(records: list[dict[str, Any]], head: dict[str, Any]) -> list[str]:
     """Problems with the chain across all records; empty when intact."""
-    problems: list[str] = []
-    entries: list[tuple[int, str, dict[str, Any]]] = []
+    check = ChainCheck()
     for record in records:
+        check.add(record)
+    return check.finish(head)
+
+
+class ChainCheck:
+    """`verify_chain` a record at a time, keeping of each entry only its place in the chain (its number, hash
+    and the hash before it), so the records need not all be held at once."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.links: list[tuple[int, str, Any, Any]] = []  # (seq, incident id, prev, hash)
+
+    def add(self, record: dict[str, Any]) -> None:
+        problems = self.problems
         incident_id = record.get("id", "?")
         history = record.get("history") or []
         if not history:
             problems.append(f"{incident_id}: has no history")
-            continue
+            return
         last_seq = 0
         for position, entry in enumerate(history):
             seq = entry.get("seq")
@@ -135,12 +166,12 @@ def verify_chain(records: list[dict[str, Any]], head: dict[str, Any]) -> list[st
             if seq <= last_seq:
                 problems.append(f"{incident_id}: history entry {position + 1} is out of order")
             last_seq = seq
-            if entry.get("hash") != entry_hash(entry, incident_id):
+            if not holds_hash(entry, incident_id):
                 problems.append(
                     f"{incident_id}: history entry {position + 1} ({entry.get('action')}, {entry.get('at')}) "
                     "was changed after it was written"
                 )
-            entries.append((seq, incident_id, entry))
+            self.links.append((seq, incident_id, entry.get("prev"), entry.get("hash", "")))
         try:
             replayed = replay(history)
         except (KeyError, TypeError, ValueError, AttributeError) as problem:
@@ -158,24 +189,28 @@ def verify_chain(records: list[dict[str, Any]], head: dict[str, Any]) -> list[st
             problems.append(f"{incident_id}: updated_at does not match its last history entry")
         if record.get("updated_by") != history[-1].get("by"):
             problems.append(f"{incident_id}: updated_by does not match its last history entry")
-    entries.sort(key=lambda e: e[0])
-    expected_prev = GENESIS
-    expected_seq = 1
-    for seq, incident_id, entry in entries:
-        if seq != expected_seq:
-            if seq > expected_seq:
-                problems.append(f"history entries {expected_seq} to {seq - 1} are missing (deleted?)")
-            else:
-                problems.append(f"history entry {seq} appears twice ({incident_id})")
-        if entry.get("prev") != expected_prev:
-            problems.append(f"{incident_id}: history entry {seq} does not follow the one before it")
-        expected_prev = entry.get("hash", "")
-        expected_seq = seq + 1
-    head_seq, head_hash = head.get("seq", 0), head.get("head", GENESIS)
-    if expected_seq - 1 != head_seq:
-        problems.append(
-            f"the database records {head_seq} history entries but holds {expected_seq - 1} (records deleted?)"
-        )
-    elif expected_prev != head_hash:
-        problems.append("the newest history entry is not the one the database records")
-    return problems
+
+    def finish(self, head: dict[str, Any]) -> list[str]:
+        """Every problem found, those of the chain as a whole last."""
+        problems = list(self.problems)
+        self.links.sort(key=lambda link: link[0])
+        expected_prev = GENESIS
+        expected_seq = 1
+        for seq, incident_id, prev, digest in self.links:
+            if seq != expected_seq:
+                if seq > expected_seq:
+                    problems.append(f"history entries {expected_seq} to {seq - 1} are missing (deleted?)")
+                else:
+                    problems.append(f"history entry {seq} appears twice ({incident_id})")
+            if prev != expected_prev:
+                problems.append(f"{incident_id}: history entry {seq} does not follow the one before it")
+            expected_prev = digest
+            expected_seq = seq + 1
+        head_seq, head_hash = head.get("seq", 0), head.get("head", GENESIS)
+        if expected_seq - 1 != head_seq:
+            problems.append(
+                f"the database records {head_seq} history entries but holds {expected_seq - 1} (records deleted?)"
+            )
+        elif expected_prev != head_hash:
+            problems.append("the newest history entry is not the one the database records")
+        return problems

@@ -108,6 +108,7 @@ LIMITS = {
 DEFAULT_LIMIT = 20_000  # the longest field (details); nothing anywhere is longer
 MOMENTS = {"concern_at", "created_at", "updated_at", "at"}
 DAYS = {"date_of_birth", "sent_at", "acknowledged_at"}
+_LEAF_LIMITS = {**LIMITS, **{name: LIMITS["moment"] for name in MOMENTS | DAYS}}  # a date's limit comes first
 FUTURE_GRACE = timedelta(minutes=10)
 
 _DATA_URI = re.compile(r"data:(image|video)/", re.I)
@@ -225,10 +226,13 @@ class Incident:
     def from_dict(cls, data: dict[str, Any]) -> Incident:
         """Build from stored or imported data. Unknown fields and wrong shapes are errors naming the field."""
         errors: dict[str, str] = {}
-        known = {f.name for f in fields(cls)}
+        known = _known_fields(cls)
+        plain = known - _NOT_PLAIN  # the text fields: most of a record, and checked first
         values: dict[str, Any] = {}
         for key, value in data.items():
-            if key not in known:
+            if type(value) is str and key in plain:
+                values[key] = value
+            elif key not in known:
                 errors[key] = "is not a field of an incident"
             elif key in NESTED:
                 values[key] = _nested_list(key, value, NESTED[key], errors)
@@ -272,13 +276,33 @@ class Incident:
         return any(answer == "yes" for answer in self.referral_check.values())
 
 
+_KNOWN: dict[type, frozenset[str]] = {}
+_NOT_PLAIN = frozenset({*NESTED, "history", "referral_check", "rev"})
+
+
+def _known_fields(kind: type) -> frozenset[str]:
+    """The field names of a dataclass, worked out once (`fields()` on every call was a third of `from_dict`)."""
+    known = _KNOWN.get(kind)
+    if known is None:
+        known = _KNOWN[kind] = frozenset(f.name for f in fields(kind))
+    return known
+
+
 def _nested_list(key: str, value: Any, kind: type, errors: dict[str, str]) -> list[Any]:
     if not isinstance(value, list):
         errors[key] = "must be a list"
         return []
-    known = {f.name for f in fields(kind)}
+    known = _known_fields(kind)
     items = []
     for index, entry in enumerate(value):
+        # The usual case, at C speed: a plain object of known fields, all text (as every stored record is).
+        if type(entry) is dict and entry.keys() <= known:
+            for item in entry.values():
+                if type(item) is not str:
+                    break
+            else:
+                items.append(kind(**entry))
+                continue
         where = f"{key}[{index}]"
         if not isinstance(entry, dict):
             errors[where] = "must be a set of fields"
@@ -340,6 +364,17 @@ def _check_moment(errors: dict[str, str], where: str, value: str, now: datetime 
         errors[where] = f"{label} is in the future"
 
 
+def _limit(leaf: str) -> int:
+    return _LEAF_LIMITS.get(leaf, DEFAULT_LIMIT)
+
+
+def _flagged(leaf: str, text: str) -> bool:
+    """Whether `_check_text` would find something wrong with this text under that field name."""
+    if len(text) < 1000 and ":" not in text:  # `looks_like_imagery` in short: no data URI, too short for base64
+        return len(text) > _LEAF_LIMITS.get(leaf, DEFAULT_LIMIT)
+    return len(text) > _LEAF_LIMITS.get(leaf, DEFAULT_LIMIT) or looks_like_imagery(text)
+
+
 def check_every_string(errors: dict[str, str], data: dict[str, Any]) -> None:
     """Limits and the imagery rule for every string of a record or history entry, keys included.
 
@@ -350,23 +385,60 @@ def check_every_string(errors: dict[str, str], data: dict[str, Any]) -> None:
     def check(where: str, leaf: str, text: str, is_key: bool) -> None:
         if where in errors:
             return
-        limit = LIMITS["moment"] if leaf in MOMENTS or leaf in DAYS else LIMITS.get(leaf, DEFAULT_LIMIT)
-        _check_text(errors, where, text, limit, "The question" if is_key else "The text")
+        _check_text(errors, where, text, _limit(leaf), "The question" if is_key else "The text")
 
+    def flat(item: dict[Any, Any]) -> list[tuple[str, bool]] | None:
+        """The keys (True) and texts (False) of an object of texts that break a rule, in order; None if it
+        holds anything but text (then it is gone through as any object is)."""
+        hits: list[tuple[str, bool]] = []
+        for key, text in item.items():
+            if type(key) is not str or type(text) is not str:
+                return None
+            if len(key) > 20 and _flagged("question", key):
+                hits.append((key, True))
+            if len(text) > 20 and _flagged(key, text):
+                hits.append((key, False))
+        return hits
+
+    # A string is named (its `where` built) and checked only if `_flagged` says it breaks a rule: building
+    # the name of every string was most of `verify`'s time. Objects of texts (checklist items, pupils,
+    # referrals) are looked through in one step and named only if something in them breaks a rule.
     def visit(value: Any, where: str, leaf: str) -> None:
         if isinstance(value, str):
-            if len(value) > 20:
+            if len(value) > 20 and _flagged(leaf, value):
                 check(where, leaf, value, False)
         elif isinstance(value, list):
             for index, item in enumerate(value):
-                if isinstance(item, (list, dict)) or isinstance(item, str) and len(item) > 20:
+                if type(item) is dict:
+                    hits = flat(item)
+                    if hits is None:
+                        visit(item, f"{where}[{index}]", leaf)
+                    else:
+                        for key, is_key in hits:
+                            if is_key:
+                                check(f"{where}[{index}].{key[:40]}", "question", key, True)
+                            else:
+                                check(f"{where}[{index}].{key}", key, item[key], False)
+                elif isinstance(item, (list, dict)):
                     visit(item, f"{where}[{index}]", leaf)
+                elif isinstance(item, str) and len(item) > 20 and _flagged(leaf, item):
+                    check(f"{where}[{index}]", leaf, item, False)
         elif isinstance(value, dict):
             for key, item in value.items():
-                if isinstance(key, str) and len(key) > 20:
+                if type(key) is str and type(item) is str:  # most of a record: text under a field name
+                    if len(key) > 20 and _flagged("question", key):
+                        check(f"{where}.{key[:40]}", "question", key, True)
+                    if len(item) > 20 and _flagged(key, item):
+                        check(f"{where}.{key}", key, item, False)
+                    continue
+                if isinstance(key, str) and len(key) > 20 and _flagged("question", key):
                     check(f"{where}.{key[:40]}", "question", key, True)
-                if isinstance(item, (list, dict)) or isinstance(item, str) and len(item) > 20:
+                if isinstance(item, (list, dict)):
                     visit(item, f"{where}.{key}", key if isinstance(key, str) else leaf)
+                elif isinstance(item, str) and len(item) > 20:
+                    named = key if isinstance(key, str) else leaf
+                    if _flagged(named, item):
+                        check(f"{where}.{key}", named, item, False)
 
     for name, value in data.items():
         visit(value, name, name)

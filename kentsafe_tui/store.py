@@ -24,19 +24,27 @@ atomically. Reads take no lock: a reader sees the old file or the new one, whole
 
 Nothing is ever deleted. Closing a record keeps it; an amendment adds to the history beside the original.
 
-Size (issue 12; figures from ``benchmarks/store.py`` at 50,000 full-playbook incidents, a 478 MB file)
+Size (issue 12; figures from ``benchmarks/store.py`` at 50,000 full-playbook incidents, a 553 MB file)
 --------------------------------------------------------------------------------------------------------
-- Each command pays for what it reads: `get` looks up the id index (the summaries are made only by the
-  commands that list), the search text is made at the first search, bulk readers (`incidents`) do not copy
-  the records, and a save updates the index and the one summary it changed. `show`, `export` and `letter`
-  cost 0.4x a bare ``json.loads`` of the file, `list` 0.6x, `stats` 1.25x, `verify` 1.5x.
+- Each command pays for what it reads. The command line reads each record once and keeps only what it
+  prints (`read_through` and the readers on it: `list_rows`, `list_records`, `read_one`, `read_matching`,
+  `read_all`, `check`), so no command peaks above 2.2 times the file (`list --json`, which holds what it
+  prints; the others 1.0 to 1.2 times), against 4.1 times for a bare parse. `list` decodes each record
+  through a msgspec mirror of the model (`_mirror`), `stats` reads only ids and concern times first, to
+  know the order, then decodes each record as it is counted. Against a bare msgspec decode of the file:
+  `show`/`export`/`letter` 0.24x, `list` 0.34x, `list --json` 0.66x, `stats` 0.74x, `import` 0.45x,
+  `verify` 1.5x (it checks every string and every hash of every record).
+- In the app, `get` looks up the id index (the summaries are made only for the list), the search text is
+  made once, bulk readers (`incidents`) do not copy the records, and a save updates the index and the one
+  summary it changed. A save writes the unchanged records as runs of the bytes read and finds what changed
+  in C (see `AtomicJSONStorage._encode`): a few milliseconds beyond the write and fsync of the file.
 - One file, not one per year of creation. Reading costs the same either way: the list, search, `stats`,
   `verify` and chronologies read every year. Only a save would shrink, and a save is now the floor of one
-  file (join the unchanged records' bytes, write, fsync: about 1 s at 478 MB on a busy shared disk, done by
-  the app off the screen's thread). Against that, several files would lose what one gives for free: a save
-  is one atomic rename (the chain head in ``_meta`` and the record change together; across files that
-  needs a journal), a backup is one copy, and SPEC promises one TinyDB file. Revisit when one save's
-  write and fsync pass about a second where the app runs.
+  file (write and fsync of its bytes: 0.3 to 1.5 s at 553 MB on this busy shared disk, done by the app off
+  the screen's thread). Against that, several files would lose what one gives for free: a save is one
+  atomic rename (the chain head in ``_meta`` and the record change together; across files that needs a
+  journal), a backup is one copy, and SPEC promises one TinyDB file. Revisit when one save's write and
+  fsync pass about a second where the app runs.
 """
 
 from __future__ import annotations
@@ -51,13 +59,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from tinydb import TinyDB
-from tinydb.table import Document
 
 from . import history
 from .dates import DateError, describe, now_local, parse_date, sort_key, to_iso
@@ -81,7 +89,9 @@ from .storage import (
     AtomicJSONStorage,
     CorruptDatabase,
     NewerSchema,
+    NotStreamable,
     Progress,
+    Stub,
     StoreError,
     check_head,
 )
@@ -211,7 +221,11 @@ class Summary:
     source: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def of(cls, doc: dict[str, Any], text: str | None = None) -> Summary:
+    def of(cls, doc: dict[str, Any], text: str | None = None, keep: bool = True) -> Summary:
+        """The summary of a record; `keep=False` does not keep the record (its search text, if wanted, is
+        made now): for a command that reads every record once and keeps only what it prints."""
+        if not keep and text is None:
+            text = ""  # never searched
         checklist = doc.get("checklist") or []
         row = cls(
             id=doc["id"],
@@ -226,7 +240,7 @@ class Summary:
             done=sum(1 for item in checklist if item.get("state") != "todo"),
             total=len(checklist),
             order=sort_key(doc.get("concern_at")),
-            source=doc,
+            source=doc if keep else {},
         )
         if text is not None:
             object.__setattr__(row, "_text", text)
@@ -262,7 +276,183 @@ def _search_text(doc: dict[str, Any]) -> str:
                 searchable.append(str(entry.get("note", "")))
             else:
                 searchable.extend(str(value) for value in entry.values())
-    return " " + _WORD_BREAKS.sub(" ", "\n".join(searchable).casefold())
+    folded = "\n".join(searchable).casefold()
+    if folded.isascii():
+        # The same words, each after a space, in C: the regular expression was three quarters of the time
+        # it takes to make the list's search text (`Summary.matches` looks for " " + a word's start, so
+        # how many spaces stand between words does not matter).
+        return " " + " ".join(folded.encode().translate(_ASCII_BREAKS).decode().split())
+    return " " + _WORD_BREAKS.sub(" ", folded)
+
+
+# Every ASCII character that is not a word character (as `_WORD_BREAKS` has it) made a space.
+_ASCII_BREAKS = bytes(code if re.fullmatch(r"\w", chr(code)) else 32 for code in range(256))
+
+
+def _words(search: str | None) -> tuple[str, ...]:
+    return tuple(_WORD_BREAKS.sub(" ", search.casefold()).split()) if search else ()
+
+
+def _select(ordered: list[Summary], status: str | None, words: tuple[str, ...]) -> list[Summary]:
+    """The rows of that status holding every word (see `Summary.matches`), in their order."""
+    rows = [row for row in ordered if row.status == status] if status else ordered
+    if words:
+        needles = [" " + word for word in words]
+        rows = [row for row in rows if all(needle in row.text for needle in needles)]
+    return rows
+
+
+def _settings_of(tables: dict[str, Any]) -> dict[str, str]:
+    doc = tables.get(SETTINGS_TABLE, {}).get("1", {})
+    return {key: value for key, value in doc.items() if key in SETTINGS}
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Many small objects, none of them garbage: a collection would only walk them."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _mirror(kind: type, name: str) -> type:
+    """A msgspec Struct with the fields of a model dataclass, in its order, all required and no others: a
+    record decoded into it is exactly what `Incident.from_dict` accepts without a question (every field
+    there, the right type, nothing unknown), and encoding it gives what encoding `from_dict`'s result gives.
+    A record that does not fit is read as a dict, the usual way (see `AtomicJSONStorage.scan`)."""
+    special: dict[str, Any] = {}
+    if kind is Incident:
+        special = {"referral_check": dict[str, str], "history": list[dict[str, Any]], "rev": int}
+        special.update({field_name: list[_mirror(nested, nested.__name__)] for field_name, nested in NESTED.items()})
+    return msgspec.defstruct(name, [(f.name, special.get(f.name, str)) for f in fields(kind)],
+                             forbid_unknown_fields=True)
+
+
+_RECORD = msgspec.json.Decoder(_mirror(Incident, "StoredIncident"))
+
+
+def _row_of(record: Any, words: tuple[str, ...]) -> Summary:
+    """`Summary.of` for a record decoded into its mirror (see `_mirror`); not keeping the record."""
+    checklist = record.checklist
+    row = Summary(
+        id=record.id, rev=record.rev, concern_at=record.concern_at, status=record.status,
+        category=record.category, summary=record.summary, pupils=tuple(pupil.name for pupil in record.pupils),
+        updated_at=record.updated_at, created_at=record.created_at,
+        done=sum(1 for item in checklist if item.state != "todo"), total=len(checklist),
+        order=sort_key(record.concern_at), source={},
+    )
+    object.__setattr__(row, "_text", _search_text(_as_doc(record)) if words else "")
+    return row
+
+
+def _stub_of(record: Any, piece: Any) -> Stub:
+    """What an import reads of a record already in the database (see `Store.import_lean`)."""
+    if isinstance(record, dict):
+        return Stub((key, record[key]) for key in _STUB_FIELDS if key in record)
+    return Stub(id=record.id, summary=record.summary, concern_at=record.concern_at, created_at=record.created_at,
+                rev=record.rev)
+
+
+_STUB_FIELDS = ("id", "summary", "concern_at", "created_at", "rev")
+
+
+def _as_doc(record: Any) -> dict[str, Any]:
+    """A mirrored record as the dict it was decoded from (for reading)."""
+    doc = msgspec.structs.asdict(record)
+    for name in NESTED:
+        doc[name] = [msgspec.structs.asdict(entry) for entry in doc[name]]
+    return doc
+
+
+class _OrderOnly(msgspec.Struct):
+    """What `read_all` reads of each record on its first pass (msgspec skips every other field)."""
+
+    id: Any = None
+    concern_at: Any = None
+
+
+def _put(data: dict[str, Any], table: str, doc_id: str, doc: dict[str, Any]) -> None:
+    """Store a document as TinyDB's upsert would (the fields of one already there are updated, in their
+    order, and a new one goes last), but as a new object, never changed in place, and without TinyDB
+    rebuilding the whole table for each (an import of thousands into a large database was quadratic).
+    A save finds the records that changed by their identity (see `AtomicJSONStorage._encode`)."""
+    documents = data.setdefault(table, {})
+    existing = documents.get(doc_id)
+    documents[doc_id] = {**existing, **doc} if isinstance(existing, dict) else doc
+
+
+def _entry_at(doc: Any, seq: int) -> dict[str, Any] | None:
+    """The history entry numbered `seq` in a record (or the settings), if it holds one."""
+    for entry in doc.get("history") or [] if isinstance(doc, dict) else []:
+        if isinstance(entry, dict) and entry.get("seq") == seq:
+            return entry
+    return None
+
+
+def _holds(entry: dict[str, Any] | None, seq: int, digest: str) -> str | None:
+    if entry is None:
+        return f"there is no history entry {seq}: the history was rewritten (or the head was noted elsewhere)"
+    if entry.get("hash") == digest:
+        return None
+    return (f"history entry {seq} is not the one noted earlier ({digest[:12]}...): "
+            "the history was rewritten since it was noted")
+
+
+@dataclass
+class Checked:
+    """What `Store.check` found: the problems, the chain head, how many incidents, and whether a head noted
+    earlier is still in the chain (None if it is, or none was given; else what is wrong)."""
+
+    problems: list[str]
+    head: dict[str, Any] = field(default_factory=lambda: {"seq": 0, "head": history.GENESIS})
+    count: int = 0
+    holds: str | None = None
+
+
+class Records:
+    """The records of `Store.read_all`, newest concern first: each decoded from its bytes as it is reached,
+    and not kept. It can be gone through more than once (each time decoding again)."""
+
+    def __init__(self, held: list[Any], store: Store):
+        self._held, self._store = held, store
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def __iter__(self) -> Iterator[Incident]:
+        decode = msgspec.json.Decoder().decode
+        for held in self._held:
+            if isinstance(held, dict):
+                yield Incident.from_dict(held)
+                continue
+            with _collector_paused():
+                try:
+                    doc = decode(held)
+                except msgspec.DecodeError:
+                    raise self._store._damaged_record() from None
+                incident = Incident.from_dict(doc)
+            yield incident
+
+
+def _offer() -> None:
+    """Let another thread take the interpreter now, if one is waiting for it."""
+    time.sleep(0)
+
+
+def _sorted_gently(items: list[Any], key: Callable[[Any], Any], chunk: int = 4096) -> list[Any]:
+    """`sorted(items, key=key)`, without one long call: sorting 50,000 summaries in one call held the
+    interpreter for 85 ms, and the screen's keys with it, while the app reads in the background. Chunks are
+    sorted on their own and merged (`heapq.merge` is stable too, so the order is exactly `sorted`'s)."""
+    import heapq
+
+    if len(items) <= chunk:
+        return sorted(items, key=key)
+    parts = [sorted(items[start:start + chunk], key=key) for start in range(0, len(items), chunk)]
+    return list(heapq.merge(*parts, key=key))
 
 
 def _newest_first(row: Summary) -> tuple[float, str]:
@@ -343,9 +533,6 @@ class Store:
         self._searched_generation = -1
         self._db = TinyDB(str(self.path), storage=AtomicJSONStorage, migrate=self._migrate)
         self._storage: AtomicJSONStorage = self._db.storage  # type: ignore[assignment]
-        self._incidents = self._db.table(INCIDENTS, cache_size=0)
-        self._meta = self._db.table(META_TABLE, cache_size=0)
-        self._settings = self._db.table(SETTINGS_TABLE, cache_size=0)
         if read_now:
             with self._mutex:
                 self._storage.read()  # a damaged or newer file stops here, with its one-line message
@@ -372,18 +559,20 @@ class Store:
         self._index = {doc["id"]: doc_id for doc_id, doc in data.get(INCIDENTS, {}).items()}
         self._index_generation = self._storage.generation
 
-    def _rows(self) -> list[Summary]:
+    def _rows(self, gentle: bool = False) -> list[Summary]:
         """Every summary, oldest concern first, rebuilt only when the data was replaced by a re-read."""
         with self._mutex:
             data = self._data()
             if self._summary_generation != self._storage.generation:
                 old = self._summaries
                 self._summaries = {}
-                for doc in data.get(INCIDENTS, {}).values():
+                for number, doc in enumerate(data.get(INCIDENTS, {}).values()):
+                    if gentle and number % 64 == 0:
+                        _offer()
                     cached = old.get(doc["id"])
                     same = cached is not None and cached.rev == doc.get("rev") and cached.has_text
                     self._summaries[doc["id"]] = Summary.of(doc, cached.text if same else None)  # type: ignore[union-attr]
-                self._ascending = sorted(self._summaries.values(), key=_newest_first)
+                self._ascending = _sorted_gently(list(self._summaries.values()), _newest_first)
                 self._summary_generation = self._storage.generation
             return self._ascending
 
@@ -403,22 +592,39 @@ class Store:
             row = self._summaries[doc["id"]] = Summary.of(doc)
             bisect.insort(self._ascending, row, key=_newest_first)
 
-    def load(self, progress: Progress | None = None, *, rows: bool = True, search: bool = False) -> int:
+    def load(self, progress: Progress | None = None, *, rows: bool = True, search: bool = False,
+             gentle: bool = False) -> int:
         """Read the database now, with its summaries unless not `rows` (and their search text when `search`);
         the number of incidents. Safe in a worker thread: the file is parsed one record at a time, and between
-        records the app's screen keeps answering keys. `progress(done, total)` is told as records are read."""
+        records the app's screen keeps answering keys. `progress(done, total)` is told as records are read.
+
+        `gentle` (for a thread beside the screen's): every millisecond or so of work the interpreter is
+        offered to other threads (`time.sleep(0)`), so a key waits for that, not for the interpreter's
+        5 ms switch interval at each of its steps (key to screen p50 25 ms during the load, at 50,000)."""
         with self._mutex:
             self._storage.progress = progress
+            self._storage.pause = _offer if gentle else None
             try:
                 self._data()
             finally:
-                self._storage.progress = None
+                self._storage.progress = self._storage.pause = None
         if not rows:
             return self.count()
-        made = self._rows()
-        if search:
-            for row in made:
-                row.text  # noqa: B018 (made once, kept with the summary)
+        # The summaries live as long as the records: made with the collector paused and then frozen, as the
+        # records are (a full collection walking them held the screen's keys for up to 190 ms at 50,000).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            made = self._rows(gentle)
+            if search:
+                for number, row in enumerate(made):
+                    row.text  # noqa: B018 (made once, kept with the summary)
+                    if gentle and number % 32 == 0:
+                        _offer()
+        finally:
+            if collecting:
+                gc.freeze()
+                gc.enable()
         return len(made)
 
     def changed_on_disk(self) -> bool:
@@ -501,6 +707,149 @@ class Store:
     def meta(self) -> dict[str, Any]:
         with self._mutex:
             return copy.deepcopy(self._data().get(META_TABLE, {}).get(META_ID, {}))
+
+    # Reading every record once (the command line) -------------------------------------------------------
+    # A command that reads each record once does not keep them all parsed: holding every record parsed took
+    # 4.3 times the file's size in memory. Each record is decoded, used and dropped, and only what the
+    # command prints is kept (see `AtomicJSONStorage.scan`).
+    def read_through(self, start: Callable[[dict[str, Any]], Callable[[Any, Any], None]], decoder: Any = None,
+                     progress: Progress | None = None) -> tuple[Any, dict[str, Any]]:
+        """Every record once, in the file's order, to a visitor made by `start(tables)` (made again if the
+        read starts over), as `visit(record, its bytes)`; returns the visitor and the other tables (header,
+        settings), which `tables` holds as they are read (the header before the first record). Where this
+        store already holds the data, or the file must be read whole (an older schema), the records come from
+        memory, as dicts with no bytes (None): read them, never change them."""
+        with self._mutex:
+            if self._storage.stale():
+                self._storage.progress = progress
+                try:
+                    return self._storage.scan(INCIDENTS, start, decoder)
+                except NotStreamable:
+                    pass
+                finally:
+                    self._storage.progress = None
+            data = self._data()
+            tables = {name: table for name, table in data.items() if name != INCIDENTS}
+            visit = start(tables)
+            for doc in data.get(INCIDENTS, {}).values():
+                visit(doc, None)
+            return visit, tables
+
+    def list_rows(self, status: str | None = None, search: str | None = None,
+                  progress: Progress | None = None) -> list[Summary]:
+        """What `summaries` gives, reading each record once without keeping it."""
+        words = _words(search)
+
+        def start(tables: dict[str, Any]) -> Callable[[Any, Any], None]:
+            rows: dict[str, Summary] = {}
+
+            def visit(doc: Any, piece: Any) -> None:
+                if isinstance(doc, dict):
+                    rows[doc["id"]] = Summary.of(doc, _search_text(doc) if words else None, keep=False)
+                else:
+                    rows[doc.id] = _row_of(doc, words)
+
+            visit.rows = rows  # type: ignore[attr-defined]
+            return visit
+
+        visit, _ = self.read_through(start, _RECORD, progress)
+        return _select(sorted(visit.rows.values(), key=_newest_first, reverse=True), status, words)
+
+    def list_records(self, status: str | None = None, search: str | None = None,
+                     progress: Progress | None = None) -> list[bytes]:
+        """What `incidents` gives, each record encoded as compact JSON (msgspec, in `to_dict`'s order), newest
+        concern first, reading each record once and keeping only the encoded records asked for."""
+        words = _words(search)
+
+        def start(tables: dict[str, Any]) -> Callable[[Any, Any], None]:
+            found: dict[str, tuple[Summary, bytes | None]] = {}
+
+            def visit(doc: Any, piece: Any) -> None:
+                if isinstance(doc, dict):
+                    row = Summary.of(doc, _search_text(doc) if words else None, keep=False)
+                    wanted = bool(_select([row], status, words))
+                    found[row.id] = (row, msgspec.json.encode(Incident.from_dict(doc)) if wanted else None)
+                else:  # its mirror encodes as the Incident would
+                    row = _row_of(doc, words)
+                    found[row.id] = (row, msgspec.json.encode(doc) if _select([row], status, words) else None)
+
+            visit.found = found  # type: ignore[attr-defined]
+            return visit
+
+        with _collector_paused():
+            visit, _ = self.read_through(start, _RECORD, progress)
+        kept = sorted((pair for pair in visit.found.values() if pair[1] is not None), key=lambda pair: _newest_first(pair[0]),
+                      reverse=True)
+        return [encoded for _, encoded in kept]  # type: ignore[misc]
+
+    def read_one(self, incident_id: str, progress: Progress | None = None) -> tuple[Incident, dict[str, str]]:
+        """What `get` and `settings` give, reading each record once and keeping only the one asked for."""
+        wanted = incident_id.strip()
+
+        def start(tables: dict[str, Any]) -> Callable[[Any, Any], None]:
+            def visit(doc: Any, piece: Any) -> None:
+                if doc["id"] == wanted:  # the store's own when from memory (no bytes): copied
+                    visit.found = doc if piece is not None else copy.deepcopy(doc)  # type: ignore[attr-defined]
+
+            visit.found = None  # type: ignore[attr-defined]
+            return visit
+
+        visit, tables = self.read_through(start, progress=progress)
+        if visit.found is None:
+            raise NotFound(f"there is no incident {wanted!r} in {self.path}")
+        return Incident.from_dict(visit.found), _settings_of(tables)
+
+    def read_matching(self, keep: Callable[[Incident], bool], progress: Progress | None = None) -> list[Incident]:
+        """What `incidents` gives, keeping only those `keep` accepts, reading each record once."""
+        def start(tables: dict[str, Any]) -> Callable[[Any, Any], None]:
+            found: dict[str, tuple[tuple[float, str], Incident | None]] = {}
+
+            def visit(doc: Any, piece: Any) -> None:
+                incident = Incident.from_dict(doc)
+                found[doc["id"]] = ((sort_key(doc.get("concern_at")), doc["id"]), incident if keep(incident) else None)
+
+            visit.found = found  # type: ignore[attr-defined]
+            return visit
+
+        with _collector_paused():
+            visit, _ = self.read_through(start, progress=progress)
+        kept = sorted((pair for pair in visit.found.values() if pair[1] is not None), key=lambda pair: pair[0],
+                      reverse=True)
+        return [incident for _, incident in kept]  # type: ignore[misc]
+
+    def read_all(self, progress: Progress | None = None) -> tuple[Records, dict[str, str]]:
+        """What `incidents` and `settings` give, for a command that goes through the records once (oversight):
+        the records are decoded one at a time as it goes, newest concern first, and none is kept.
+
+        A first pass reads only each record's id and concern time (msgspec skips the rest), to know the order;
+        the second decodes each record in full, as a full read would, as the command asks for it."""
+        def start(tables: dict[str, Any]) -> Callable[[Any, Any], None]:
+            found: dict[str, tuple[tuple[float, str], Any]] = {}
+
+            def visit(record: Any, piece: Any) -> None:
+                if isinstance(record, dict):  # from memory (no bytes), or not a record kentsafe writes
+                    key = (sort_key(record.get("concern_at")), record["id"])
+                    found[record["id"]] = (key, record if piece is None else piece)
+                else:
+                    if record.id is None:
+                        raise KeyError("id")
+                    found[record.id] = ((sort_key(record.concern_at), record.id), piece)
+
+            visit.found = found  # type: ignore[attr-defined]
+            return visit
+
+        visit, tables = self.read_through(start, msgspec.json.Decoder(_OrderOnly), progress)
+        ordered = [held for _, held in sorted(visit.found.values(), key=lambda pair: pair[0], reverse=True)]
+        return Records(ordered, self), _settings_of(tables)
+
+    def _damaged_record(self) -> StoreError:
+        """Why a record's bytes, read once already, do not decode: the full read's one line."""
+        self._storage.close()
+        try:
+            self._data()
+        except StoreError as problem:
+            return problem
+        return CorruptDatabase(f"{self.path} changed while it was read; try again")
 
     # Writing --------------------------------------------------------------------------------------------
     @contextmanager
@@ -622,8 +971,9 @@ class Store:
             "history": chained,
             "rev": len(chained),
         }
-        self._incidents.upsert(Document(record, doc_id=doc_id))
-        self._meta.upsert(Document(meta, doc_id=int(META_ID)))
+        _put(data, INCIDENTS, str(doc_id), record)
+        _put(data, META_TABLE, META_ID, meta)
+        self._storage.write(data)
         self._written.append(str(doc_id))
         return record
 
@@ -779,8 +1129,9 @@ class Store:
             chained = [*past, sealed]
             doc = {**content, key: value, "updated_at": at, "updated_by": self.user, "history": chained,
                    "rev": len(chained)}
-            self._settings.upsert(Document(doc, doc_id=1))
-            self._meta.upsert(Document(meta, doc_id=int(META_ID)))
+            _put(data, SETTINGS_TABLE, "1", doc)
+            _put(data, META_TABLE, META_ID, meta)
+            self._storage.write(data)
 
     # Import ---------------------------------------------------------------------------------------------
     def import_records(self, records: Any, source: str = "a file", allow_duplicates: bool = False) -> list[str]:
@@ -809,6 +1160,7 @@ class Store:
         ids: list[str] = []
         with self._transaction() as data:
             meta = self._meta_doc(data)
+            doc_id = self._next_doc_id(data)  # once: it was worked out again for every record (quadratic)
             for incident, carried, original_id in prepared:
                 incident.id = self._allocate_id(meta, data, now)
                 incident.created_at = incident.created_at or at
@@ -817,9 +1169,30 @@ class Store:
                 past = history.replay(carried)
                 note = f"imported from {source}" + (f", where it was {original_id}" if original_id else "")
                 entries = [*carried, self._entry("import", history.diff(past, content), at, note)]
-                self._write_record(data, meta, self._next_doc_id(data), content, [], entries)
+                self._write_record(data, meta, doc_id, content, [], entries)
+                doc_id += 1
                 ids.append(incident.id)
         return ids
+
+    def import_lean(self, records: Any, source: str = "a file", allow_duplicates: bool = False,
+                    progress: Progress | None = None) -> list[str]:
+        """`import_records`, holding the other records only by what an import reads of them (id, summary,
+        concern and creation times) and their bytes, written back as they are: a large database is imported
+        into in about the memory of its file. Falls back to the usual read where the file needs it."""
+        with self._mutex:
+            self._storage.progress = progress
+            try:
+                self._storage.load_lean(INCIDENTS, _stub_of, _RECORD)
+            except NotStreamable:
+                self._data()
+            finally:
+                self._storage.progress = None
+            try:
+                return self.import_records(records, source, allow_duplicates)
+            finally:
+                if any(isinstance(doc, Stub) for doc in (self._storage._data or {}).get(INCIDENTS, {}).values()):
+                    self._storage.close()  # the stubs are not records: the next read reads the file
+                    self._storage.generation += 1
 
     def _duplicates(self, prepared: list[tuple[Incident, list[dict[str, Any]], str]]) -> list[str]:
         """Records that match one already here, or an earlier one in the same file: the same summary and
@@ -890,53 +1263,78 @@ class Store:
     # Checks ---------------------------------------------------------------------------------------------
     def verify(self) -> list[str]:
         """Everything wrong with the database, one line each; empty when all is well."""
+        return self.check().problems
+
+    def check(self, noted: tuple[int, str] | None = None, progress: Progress | None = None) -> Checked:
+        """What `verify`, `holds_head(*noted)`, `chain_head` and `count` say, reading each record once
+        without keeping it (see `read_through`)."""
         problems: list[str] = []
         if not self.path.exists():
-            return [f"there is no database at {self.path} (nothing has been saved there; is the path right?)"]
+            return Checked([f"there is no database at {self.path} (nothing has been saved there; is the path right?)"])
         if self.path.stat().st_size == 0:
-            return [f"{self.path} is empty: kentsafe never writes an empty file (truncated, or made by hand?)"]
+            return Checked([f"{self.path} is empty: kentsafe never writes an empty file (truncated, or made by hand?)"])
         special = refuse_special(self.path)
         if special:
-            return [special]
+            return Checked([special])
         leak = exposure(self.path)
         if leak:
             problems.append(leak)
         problems += folder_exposure(self.path)
-        data = self._data()
-        if META_TABLE not in data:
+        now = self._clock
+
+        def start(tables: dict[str, Any]) -> Callable[[Any, Any], None]:
+            found: list[str] = []
+            seen: set[str] = set()
+            chain = history.ChainCheck()
+
+            def visit(record: Any, piece: Any) -> None:
+                incident_id = record.get("id", "?")
+                match = ID_PATTERN.match(str(incident_id))
+                if not match:
+                    found.append(f"{incident_id}: not a valid reference (YYYY-NNNN)")
+                else:
+                    sequences = tables.get(META_TABLE, {}).get(META_ID, {}).get("sequences", {})
+                    if int(match.group(2)) > int(sequences.get(match.group(1), 0)):
+                        found.append(f"{incident_id}: beyond the database's sequence for {match.group(1)}")
+                if incident_id in seen:
+                    found.append(f"{incident_id}: appears twice")
+                seen.add(incident_id)
+                try:
+                    validate(Incident.from_dict(record), now())
+                except ValidationError as problem:
+                    found.extend(f"{incident_id}: {field}: {message}" for field, message in problem.errors.items())
+                for position, entry in enumerate(record.get("history") or []):
+                    if isinstance(entry, dict):
+                        errors = check_history_entry(entry, f"history[{position}]", deep=False)
+                        found.extend(f"{incident_id}: {field}: {message}" for field, message in errors.items())
+                chain.add(record)
+                if noted is not None and visit.noted is None:  # type: ignore[attr-defined]
+                    visit.noted = _entry_at(record, noted[0])  # type: ignore[attr-defined]
+
+            visit.found, visit.seen, visit.chain, visit.noted = found, seen, chain, None  # type: ignore[attr-defined]
+            return visit
+
+        with _collector_paused():
+            visit, tables = self.read_through(start, progress=progress)
+        if META_TABLE not in tables:
             problems.append(f"{self.path} was not written by kentsafe (it has no kentsafe header)")
-        if self._storage.migrated_from is not None:
+        if self._storage.migrated_from is not None and not self._storage.stale():
             problems.append(
                 f"the file has schema {self._storage.migrated_from}; it is migrated (with a backup) at the next save"
             )
-        records = list(data.get(INCIDENTS, {}).values())
-        seen: set[str] = set()
-        meta = data.get(META_TABLE, {}).get(META_ID, {})
-        sequences = meta.get("sequences", {})
-        for record in records:
-            incident_id = record.get("id", "?")
-            match = ID_PATTERN.match(str(incident_id))
-            if not match:
-                problems.append(f"{incident_id}: not a valid reference (YYYY-NNNN)")
-            elif int(match.group(2)) > int(sequences.get(match.group(1), 0)):
-                problems.append(f"{incident_id}: beyond the database's sequence for {match.group(1)}")
-            if incident_id in seen:
-                problems.append(f"{incident_id}: appears twice")
-            seen.add(incident_id)
-            try:
-                validate(Incident.from_dict(record), self._clock())
-            except ValidationError as problem:
-                problems += [f"{incident_id}: {field}: {message}" for field, message in problem.errors.items()]
-            for position, entry in enumerate(record.get("history") or []):
-                if isinstance(entry, dict):
-                    errors = check_history_entry(entry, f"history[{position}]", deep=False)
-                    problems += [f"{incident_id}: {field}: {message}" for field, message in errors.items()]
-        settings = data.get(SETTINGS_TABLE, {}).get("1")
-        chained = list(records)
+        problems += visit.found
+        meta = tables.get(META_TABLE, {}).get(META_ID, {})
+        settings = tables.get(SETTINGS_TABLE, {}).get("1")
         if isinstance(settings, dict) and "history" in settings:
-            chained.append({**settings, "id": history.SETTINGS_ID})
-        problems += history.verify_chain(chained, meta.get("chain", {"seq": 0, "head": history.GENESIS}))
-        return problems
+            visit.chain.add({**settings, "id": history.SETTINGS_ID})
+        problems += visit.chain.finish(meta.get("chain", {"seq": 0, "head": history.GENESIS}))
+        holds = None
+        if noted is not None:
+            entry = visit.noted
+            for doc in tables.get(SETTINGS_TABLE, {}).values():
+                entry = entry or _entry_at(doc, noted[0])
+            holds = _holds(entry, *noted)
+        return Checked(problems, dict(meta.get("chain", {"seq": 0, "head": history.GENESIS})), len(visit.seen), holds)
 
     def holds_head(self, seq: int, digest: str) -> str | None:
         """None if history entry `seq` with hash `digest` (a head noted earlier) is still in the chain, else
@@ -944,14 +1342,12 @@ class Store:
         rewritten since it was noted."""
         data = self._data()
         docs = list(data.get(INCIDENTS, {}).values()) + list(data.get(SETTINGS_TABLE, {}).values())
+        entry = None
         for doc in docs:
-            for entry in doc.get("history") or [] if isinstance(doc, dict) else []:
-                if isinstance(entry, dict) and entry.get("seq") == seq:
-                    if entry.get("hash") == digest:
-                        return None
-                    return (f"history entry {seq} is not the one noted earlier ({digest[:12]}...): "
-                            "the history was rewritten since it was noted")
-        return f"there is no history entry {seq}: the history was rewritten (or the head was noted elsewhere)"
+            entry = _entry_at(doc, seq)
+            if entry is not None:
+                break
+        return _holds(entry, seq, digest)
 
     def chain_head(self) -> dict[str, Any]:
         return dict(self.meta().get("chain", {"seq": 0, "head": history.GENESIS}))

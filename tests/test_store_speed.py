@@ -319,3 +319,471 @@ def test_a_save_by_another_dsl_shows_as_changed_on_disk_until_loaded(store):
     reopen(store).create(make_incident(summary="Theirs"))
     assert store.changed_on_disk()
     assert store.load(search=True) == 2 and not store.changed_on_disk() and store.loaded
+
+
+# Reading records fast (issue 12, second round) --------------------------------------------------------------
+def test_from_dict_fast_path_builds_and_refuses_as_field_by_field_checks_do():
+    from kentsafe_tui.model import ChecklistItem, ValidationError
+
+    built = Incident.from_dict({"summary": "s", "checklist": [{"id": "a", "text": "t"}, {"id": "b", "note": None}],
+                                "pupils": [{"name": "Ava", "role": "harmed"}], "rev": 2})
+    assert built.checklist == [ChecklistItem(id="a", text="t"), ChecklistItem(id="b")]  # None takes the default
+    assert built.pupils[0].name == "Ava" and built.rev == 2
+    with pytest.raises(ValidationError) as raised:
+        Incident.from_dict({"checklist": [{"id": "a"}, {"id": 5}, {"id": "c", "odd": "x"}, "no"], "pupils": {}})
+    assert raised.value.errors == {"checklist[1].id": "must be text", "checklist[2].odd": "is not a field here",
+                                   "checklist[3]": "must be a set of fields", "pupils": "must be a list"}
+
+
+def test_a_save_written_in_parts_survives_short_writes_and_a_full_disk(tmp_path, monkeypatch):
+    import errno
+
+    from kentsafe_tui import fileio
+
+    parts = [b"{", memoryview(b'xx"a":1yy')[2:7], b"", b",", *(bytes([48 + n % 10]) * n for n in range(3000)), b"}"]
+    def short(fd, views):  # the kernel may take less than asked, even in the middle of a part
+        taken = b"".join(bytes(view) for view in views[:3])
+        return fileio.os.write(fd, taken[:-1] if len(taken) > 1 else taken)
+
+    monkeypatch.setattr(fileio.os, "writev", short)
+    target = tmp_path / "out.json"
+    fileio.atomic_write(target, parts)
+    assert target.read_bytes() == b"".join(bytes(part) for part in parts)
+
+    def full(fd, views):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(fileio.os, "writev", full)
+    with pytest.raises(fileio.WriteFailed, match="full"):
+        fileio.atomic_write(target, parts)
+    assert target.read_bytes() == b"".join(bytes(part) for part in parts)  # the last good file
+    assert [path.name for path in tmp_path.iterdir()] == ["out.json"]  # no temporary file left
+
+
+@pytest.mark.parametrize("stepwise", [True, False])
+@pytest.mark.parametrize("plan_from", [0, 1 << 40])
+def test_saves_writing_runs_of_the_bytes_read_give_what_json_dumps_gives(store, monkeypatch, stepwise, plan_from):
+    monkeypatch.setattr(storage, "STEPWISE_FROM", 0 if stepwise else 1 << 40)
+    monkeypatch.setattr(storage, "PLAN_FROM", plan_from)
+    made = [store.create(make_incident(summary=f"Record {n} “{n}”")) for n in range(12)]
+    store.set_setting("school_name", "St Ávila")
+    rng = random.Random(3)
+    for turn in range(8):
+        other = reopen(store)  # reads the file: its saves reuse runs of those bytes
+        for incident_id in rng.sample([m.id for m in made], 3):
+            base = other.get(incident_id)
+            edited = Incident.from_dict(base.to_dict())
+            edited.details = f"{base.details} turn {turn}"
+            other.save(edited, base)
+            raw = store.path.read_bytes()
+            assert raw == as_json(json.loads(raw))
+        if turn % 3 == 0:
+            other.import_records([{"summary": f"Imported {turn}"}])
+        raw = store.path.read_bytes()
+        assert raw == as_json(json.loads(raw))
+    assert reopen(store).verify() == []
+    assert json.loads(store.path.read_bytes())["incidents"]["5"]["summary"].startswith("Record 4")
+
+
+@pytest.mark.parametrize("text", ["plain", "a\x7fb", "Zoë “quoted” – ok", "\u0085", "\u009f", "\u2028", "\u2029", "\u202a",
+                                  "\u202e", "\u2066", "\u2069", "\u2027 \u202f \u2065 \u206a \u00a0 \u0100"])
+def test_the_quick_check_for_escapes_agrees_with_json_escape(text):
+    from kentsafe_tui.cli import _may_need_escapes
+    from kentsafe_tui.text import json_escape
+
+    encoded = json.dumps({"t": text}, ensure_ascii=False)
+    assert _may_need_escapes(encoded.encode()) == (json_escape(encoded) != encoded)
+
+
+def test_list_json_of_records_read_as_they_are_and_as_kentsafe_writes_them_is_the_same(tmp_path, capsys):
+    """A record missing a field (or holding a field `from_dict` reads with a question, like null) is read
+    the usual way; the rest through their msgspec mirror. Both print what json.dumps of to_dict() prints."""
+    from kentsafe_tui.cli import main
+    from kentsafe_tui.text import json_escape
+
+    db = tmp_path / "records.json"
+    store = Store(db, user="Zoë")
+    store.import_records([{"summary": f"Record “{n}” \u2028 \x85", "pupils": [{"name": "Ava", "role": "harmed"}]}
+                          for n in range(4)])
+    data = json.loads(db.read_bytes())
+    del data["incidents"]["2"]["outcome"]  # as a record written before a field existed
+    data["incidents"]["3"]["pupils"][0]["year_group"] = None
+    db.write_bytes(as_json(data))
+    expected = json_escape(json.dumps([incident.to_dict() for incident in Store(db).incidents()],
+                                      ensure_ascii=False, indent=2))
+    for command in (["list", "--json"], ["list", "--json", "--search", "record ava"]):
+        capsys.readouterr()
+        assert main([*command, "--db", str(db)]) == 0
+        assert capsys.readouterr().out == expected + "\n"
+    assert main(["list", "--json", "--status", "closed", "--db", str(db)]) == 0
+    assert capsys.readouterr().out == "[]\n"
+
+
+def _damaged_copies(store: Store) -> list[bytes]:
+    """The store's file, and copies damaged in the ways verify names."""
+    raw = store.path.read_bytes()
+    copies = [raw]
+    data = json.loads(raw)
+    data["incidents"]["2"]["details"] = "edited by hand"
+    copies.append(as_json(data))
+    data = json.loads(raw)
+    del data["incidents"]["3"]
+    copies.append(as_json(data))
+    data = json.loads(raw)
+    data["incidents"]["4"]["id"] = data["incidents"]["1"]["id"]
+    data["incidents"]["5"]["history"][0]["at"] = "not a date"
+    copies.append(as_json(data))
+    data = json.loads(raw)
+    data["_meta"]["1"]["sequences"] = {}
+    data["incidents"]["6"]["summary"] = "x" * 300
+    copies.append(as_json(data))
+    data = json.loads(raw)
+    data = {"incidents": data["incidents"], "_meta": data["_meta"]}  # the header after the records
+    copies.append(as_json(data))
+    return copies
+
+
+@pytest.mark.parametrize("stepwise", [True, False])
+def test_check_reading_each_record_once_finds_what_a_full_read_finds(store, monkeypatch, stepwise):
+    monkeypatch.setattr(storage, "STEPWISE_FROM", 0 if stepwise else 1 << 40)
+    made = [store.create(make_incident(summary=f"Record {n}")) for n in range(7)]
+    store.set_item(made[0].id, made[0].checklist[0].id, "done")
+    store.set_setting("school_name", "St Ávila")
+    head = store.chain_head()
+    copies = _damaged_copies(store)
+    for raw in copies:
+        store.path.write_bytes(raw)
+        full = reopen(store)
+        assert not full._storage.stale()  # holds the records: verify reads them from memory
+        streamed = Store(store.path, user="Bob DSL", read_now=False)
+        checked = streamed.check((head["seq"], head["head"]))
+        assert checked.problems == full.verify()
+        assert checked.holds == full.holds_head(head["seq"], head["head"])
+        assert checked.head == full.chain_head()
+        # Nothing was kept, but for a file whose header comes after its records, read whole as before.
+        assert streamed._storage.stale() == (raw is not copies[-1])
+    store.path.write_bytes(copies[0])
+    assert Store(store.path, read_now=False).check().problems == []
+
+
+@pytest.mark.parametrize("stepwise", [True, False])
+def test_reading_each_record_once_gives_what_the_full_read_gives(store, monkeypatch, stepwise):
+    from kentsafe_tui.export import pupil_chronology
+    from kentsafe_tui.oversight import compute
+
+    monkeypatch.setattr(storage, "STEPWISE_FROM", 0 if stepwise else 1 << 40)
+    for n in range(9):
+        store.create(make_incident(summary=f"Record {n} alpha", status="monitoring" if n % 3 else "open",
+                                   concern_at=f"2026-11-{1 + n % 4:02d}T10:00:00+00:00",
+                                   pupils=[Pupil(name="Ava" if n % 2 else "Ben", role="harmed")]))
+    store.set_setting("dsl_name", "Dee")
+    full, streamed = reopen(store), Store(store.path, read_now=False)
+    for status, search in ((None, None), ("open", None), (None, "alpha ava"), ("monitoring", "record")):
+        assert rows_of_list(streamed.list_rows(status, search)) == rows_of_list(full.summaries(status, search))
+        assert streamed.list_records(status, search) == [msgspec_encode(i) for i in full.incidents(status, search)]
+    assert streamed.read_one(" 2026-0004 ") == (full.get("2026-0004"), full.settings())
+    with pytest.raises(Exception, match="no incident"):
+        streamed.read_one("2026-9999")
+    named = streamed.read_matching(lambda incident: bool(pupil_chronology([incident], "Ava")))
+    assert pupil_chronology(named, "Ava") == pupil_chronology(full.incidents(), "Ava")
+    records, settings = streamed.read_all()
+    assert list(records) == full.incidents() and len(records) == 9 and settings == full.settings()
+    now = store.clock()
+    assert compute(records, now).to_dict() == compute(full.incidents(), now).to_dict()
+    assert streamed._storage.stale()  # nothing was kept
+
+
+def rows_of_list(rows) -> list[tuple]:
+    return [(row.id, row.rev, row.status, row.summary, row.pupils, row.done, row.total, row.order) for row in rows]
+
+
+def msgspec_encode(incident) -> bytes:
+    import msgspec
+
+    return msgspec.json.encode(incident)
+
+
+@pytest.mark.parametrize("stepwise", [True, False])
+@pytest.mark.parametrize("bad", [b'"details":"\xff"', b'"details":"\\ud800"', b'"details":NaN', b'"details":"a\nb"',
+                                 b'"rev":Infinity', b'"details":"cut'])
+def test_reading_each_record_once_refuses_damage_as_a_full_read_does(store, monkeypatch, stepwise, bad):
+    from kentsafe_tui.oversight import compute
+
+    monkeypatch.setattr(storage, "STEPWISE_FROM", 0 if stepwise else 1 << 40)
+    for n in range(5):
+        store.create(make_incident(summary=f"Record {n}"))
+    raw = store.path.read_bytes()
+    at = raw.index(b'"details":', raw.index(b'"3":{'))
+    damaged = raw[:at] + bad + b',' + raw[at:]
+    store.path.write_bytes(damaged)
+    with pytest.raises(CorruptDatabase) as full:
+        reopen(store)
+    streamed = Store(store.path, read_now=False)
+    for read in (streamed.list_rows, streamed.list_records, lambda: streamed.read_one("2026-0001"),
+                 lambda: compute(streamed.read_all()[0], store.clock()), streamed.check,
+                 lambda: streamed.read_matching(lambda incident: True)):
+        with pytest.raises(CorruptDatabase) as raised:
+            read()
+        assert str(raised.value) == str(full.value)
+        streamed = Store(store.path, read_now=False)
+    assert store.path.read_bytes() == damaged
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values | st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=3))
+def test_the_quick_hash_check_agrees_with_the_canonical_hash(value, incident_id):
+    entry = {"at": "2026-11-28T10:00:00+00:00", "changes": {"x": [None, value]}, "seq": 1}
+    entry["hash"] = history.entry_hash(entry, incident_id)
+    assert history.holds_hash(entry, incident_id)
+    assert not history.holds_hash({**entry, "seq": 2}, incident_id)
+    assert not history.holds_hash({**entry, "changes": {"x": [None, [value]]}}, incident_id)
+
+
+def test_sorting_gently_gives_what_sorted_gives_ties_included():
+    from kentsafe_tui.store import _sorted_gently
+
+    rng = random.Random(5)
+    items = [(rng.randint(0, 50), n) for n in range(3000)]
+    for chunk in (1, 7, 100, 5000):
+        assert _sorted_gently(items, lambda item: item[0], chunk) == sorted(items, key=lambda item: item[0])
+
+
+def _without_write_id(raw: bytes) -> dict:
+    data = json.loads(raw)
+    data["_meta"]["1"].pop("write_id")
+    return data
+
+
+@pytest.mark.parametrize("stepwise", [True, False])
+def test_an_import_holding_the_others_by_a_few_fields_writes_what_the_usual_import_writes(
+        store, monkeypatch, stepwise, tmp_path):
+    import shutil
+
+    monkeypatch.setattr(storage, "STEPWISE_FROM", 0 if stepwise else 1 << 40)
+    for n in range(6):
+        store.create(make_incident(summary=f"Record {n} “{n}”"))
+    store.set_setting("school_name", "St Ávila")
+    data = json.loads(store.path.read_bytes())
+    del data["incidents"]["4"]["outcome"]  # a record the mirror does not fit: read as it is, kept as it is
+    store.path.write_bytes(as_json(data))
+    twin = tmp_path / "twin" / "records.json"
+    twin.parent.mkdir()
+    shutil.copy(store.path, twin)
+    incoming = [{"summary": "New one"}, {"summary": "Record 2 “2”", "concern_at": "2026-11-20T10:00:00+00:00"}]
+    lean = reopen(store)
+    lean._storage.close()
+    ids = lean.import_lean(incoming, source="in.json")
+    usual = Store(twin, user="Bob DSL", checklist_for=store._checklist_for, clock=store._clock)
+    assert usual.import_records(incoming, source="in.json") == ids
+    raw = store.path.read_bytes()
+    assert raw == as_json(json.loads(raw))
+    assert _without_write_id(raw) == _without_write_id(twin.read_bytes())
+    assert lean._storage.stale() and lean.get(ids[0]).summary == "New one"  # read in full again
+    assert lean.verify() == usual.verify() == ["2026-0004: field 'outcome' differs from what its history records"]
+    with pytest.raises(Exception, match="looks already imported"):
+        reopen(store).import_lean(incoming[:1])
+
+
+def test_an_import_holding_the_others_by_a_few_fields_sees_a_save_made_meanwhile(store, monkeypatch):
+    store.create(make_incident(summary="First"))
+    lean = reopen(store)
+    load_lean = lean._storage.load_lean
+
+    def another_dsl_saves_meanwhile(*args):
+        load_lean(*args)
+        reopen(store, "Carol DSL").create(make_incident(summary="Carol's"))
+
+    monkeypatch.setattr(lean._storage, "load_lean", another_dsl_saves_meanwhile)
+    lean._storage.close()
+    assert lean.import_lean([{"summary": "Imported"}]) == ["2026-0003"]
+    assert sorted(row.summary for row in reopen(store).summaries()) == ["Carol's", "First", "Imported"]
+    assert reopen(store).verify() == []
+
+
+@pytest.mark.parametrize("bad", [b'"details":"\xff"', b'"details":NaN'])
+def test_an_import_holding_the_others_by_a_few_fields_refuses_a_damaged_file(store, bad):
+    for n in range(3):
+        store.create(make_incident(summary=f"Record {n}"))
+    raw = store.path.read_bytes()
+    at = raw.index(b'"details":', raw.index(b'"2":{'))
+    store.path.write_bytes(raw[:at] + bad + b',' + raw[at:])
+    with pytest.raises(CorruptDatabase) as full:
+        reopen(store)
+    with pytest.raises(CorruptDatabase) as lean:
+        Store(store.path, read_now=False).import_lean([{"summary": "x"}])
+    assert str(lean.value) == str(full.value)
+
+
+def test_a_stub_is_never_written_without_its_bytes(store):
+    store.create(make_incident())
+    held = reopen(store)
+    held._storage.close()
+    held._storage.load_lean("incidents", lambda record, piece: storage.Stub(id=record["id"], rev=record["rev"]))
+    held._storage._data["incidents"]["1"]["rev"] = 99  # its bytes are kept under revision 1
+    before = store.path.read_bytes()
+    with pytest.raises(RuntimeError, match="without its bytes"):
+        held.import_records([{"summary": "x"}])
+    assert store.path.read_bytes() == before
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_planned_saves_write_exactly_the_data_held_through_any_mix_of_changes(store, monkeypatch, seed):
+    """Each write's bytes are json.dumps of what the store holds, whatever happened before: saves of
+    records read or written since, imports, settings, another DSL's saves (a re-read), a failed write."""
+    from kentsafe_tui import fileio
+
+    monkeypatch.setattr(storage, "STEPWISE_FROM", 0)
+    monkeypatch.setattr(storage, "PLAN_FROM", 0)
+    rng = random.Random(seed)
+    made = [store.create(make_incident(summary=f"Record {n}")).id for n in range(8)]
+    mine = reopen(store)
+
+    def check() -> None:
+        raw = store.path.read_bytes()
+        assert raw == as_json(json.loads(raw))
+        held = mine._storage.read()
+        assert json.loads(raw) == json.loads(as_json(held))
+
+    for step in range(40):
+        action = rng.choice(["edit", "edit", "tick", "import", "setting", "theirs", "fail"])
+        if action in ("edit", "fail"):
+            base = mine.get(rng.choice(made))
+            edited = Incident.from_dict(base.to_dict())
+            edited.details = f"{base.details} {step}"
+            if action == "fail":
+                monkeypatch.setattr(fileio.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "full")))
+                with pytest.raises(Exception, match="full"):
+                    mine.save(edited, base)
+                monkeypatch.undo()
+                monkeypatch.setattr(storage, "STEPWISE_FROM", 0)
+                monkeypatch.setattr(storage, "PLAN_FROM", 0)
+            else:
+                mine.save(edited, base)
+        elif action == "tick":
+            incident = mine.get(rng.choice(made))
+            item = rng.choice(incident.checklist)
+            mine.set_item(incident.id, item.id, "done" if item.state == "todo" else "todo")
+        elif action == "import":
+            made += mine.import_records([{"summary": f"Imported {step} {n}"} for n in range(rng.randint(1, 3))])
+        elif action == "setting":
+            mine.set_setting("school_name", f"School {step}")
+        else:
+            made.append(reopen(store, "Carol DSL").create(make_incident(summary=f"Theirs {step}")).id)
+            mine.count()  # reads theirs
+        check()
+    assert reopen(store).verify() == []
+
+
+def test_put_stores_what_tinydbs_upsert_stores_as_a_new_object():
+    from tinydb import TinyDB
+    from tinydb.storages import MemoryStorage
+    from tinydb.table import Document
+
+    from kentsafe_tui.store import _put
+
+    db = TinyDB(storage=MemoryStorage)
+    table = db.table("t", cache_size=0)
+    table.upsert(Document({"a": 1, "extra": "kept", "b": 2}, doc_id=1))
+    data = json.loads(json.dumps(db.storage.read()))
+    before = data["t"]["1"]
+    for doc_id, doc in ((1, {"b": 3, "a": 4, "c": 5}), (7, {"z": 1})):
+        table.upsert(Document(doc, doc_id=doc_id))
+        _put(data, "t", str(doc_id), doc)
+    expected = db.storage.read()["t"]
+    assert data["t"] == expected and list(data["t"]) == list(expected) and list(data["t"]["1"]) == list(expected["1"])
+    assert data["t"]["1"] is not before
+    _put(data, "new", "1", {"x": 1})
+    assert data["new"] == {"1": {"x": 1}}
+
+
+def test_saves_leave_no_file_open_once_the_old_file_is_let_go(store):
+    import os
+    import threading
+    import time
+
+    store.create(make_incident())
+    opened = len(os.listdir("/proc/self/fd"))
+    for n in range(20):
+        store.create(make_incident(summary=f"Record {n}"))
+    deadline = time.time() + 10
+    while any(t.name == "kentsafe-release" for t in threading.enumerate()) and time.time() < deadline:
+        time.sleep(0.01)
+    assert len(os.listdir("/proc/self/fd")) <= opened
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40),
+       st.text(alphabet=st.characters(max_codepoint=127), min_size=1, max_size=6))
+def test_the_ascii_search_text_finds_what_the_regular_expression_finds(text, typed):
+    from kentsafe_tui.store import _WORD_BREAKS, _search_text, _words
+
+    quick = _search_text({"summary": text})
+    spelled_out = " " + _WORD_BREAKS.sub(" ", "\n".join(["", text, "", "", "", "", "", "", "", "", "", ""]).casefold())
+    for word in _words(typed):
+        assert (" " + word in quick) == (" " + word in spelled_out)
+    assert quick.split() == spelled_out.split()
+
+
+def _check_every_string_as_it_was(errors, data):
+    """check_every_string as the first build wrote it: every string named and checked (the reference)."""
+    from kentsafe_tui.model import DAYS, DEFAULT_LIMIT, LIMITS, MOMENTS, _check_text
+
+    def check(where, leaf, text, is_key):
+        if where in errors:
+            return
+        limit = LIMITS["moment"] if leaf in MOMENTS or leaf in DAYS else LIMITS.get(leaf, DEFAULT_LIMIT)
+        _check_text(errors, where, text, limit, "The question" if is_key else "The text")
+
+    def visit(value, where, leaf):
+        if isinstance(value, str):
+            if len(value) > 20:
+                check(where, leaf, value, False)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, (list, dict)) or isinstance(item, str) and len(item) > 20:
+                    visit(item, f"{where}[{index}]", leaf)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and len(key) > 20:
+                    check(f"{where}.{key[:40]}", "question", key, True)
+                if isinstance(item, (list, dict)) or isinstance(item, str) and len(item) > 20:
+                    visit(item, f"{where}.{key}", key if isinstance(key, str) else leaf)
+
+    for name, value in data.items():
+        visit(value, name, name)
+
+
+_texts = st.sampled_from(["short", "x" * 25, "y" * 45, "z" * 120, "w" * 250, "v" * 350, "a:b " * 10,
+                          "see data:image/png;base64,AAAA", "Aa1" * 400, "plain " * 200, "2026-11-28T10:00:00+00:00"])
+_keys = st.sampled_from(["name", "at", "text", "note", "year_group", "summary", "details", "date_of_birth", "q" * 25,
+                         "question", "by", "id", "reference"]) | st.integers(0, 3)
+_trees = st.recursive(_texts | st.none() | st.integers(), lambda inner: st.lists(inner, max_size=4)
+                      | st.dictionaries(_keys, inner, max_size=5), max_leaves=25)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_keys.filter(lambda key: isinstance(key, str)), _trees, max_size=6),
+       st.dictionaries(st.sampled_from(["summary", "pupils[0].name", "checklist[1].note"]), st.just("already"),
+                       max_size=2))
+def test_check_every_string_finds_what_naming_every_string_found(data, before):
+    from kentsafe_tui.model import check_every_string
+
+    quick, reference = dict(before), dict(before)
+    check_every_string(quick, data)
+    _check_every_string_as_it_was(reference, data)
+    assert list(quick.items()) == list(reference.items())
+
+
+def test_a_gentle_load_offers_the_interpreter_as_it_goes_and_reads_the_same(store, monkeypatch):
+    from kentsafe_tui import store as store_module
+
+    monkeypatch.setattr(storage, "STEPWISE_FROM", 0)
+    for n in range(40):
+        store.create(make_incident(summary=f"Record {n}"))
+    offered = []
+    monkeypatch.setattr(store_module, "_offer", lambda: offered.append(1))
+    gentle = Store(store.path, user="Bob DSL", read_now=False)
+    assert gentle.load(search=True, gentle=True) == 40
+    assert len(offered) >= 3  # while parsing (every 16 records), making summaries and search text
+    assert rows_of(gentle) == rows_of(reopen(store))
+    assert gentle._storage.pause is None
