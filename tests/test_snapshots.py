@@ -111,7 +111,7 @@ def once_read(*keys: str):
     async def run_before(pilot) -> None:
         for _ in range(600):
             screen = pilot.app.screen
-            if getattr(screen, "context", None) is not None and screen.context.store.loaded:
+            if getattr(screen, "context", None) is not None and screen.context.store.loaded and screen.welcomed:
                 break
             await pilot.pause(0.05)
         await pilot.press(*keys)

@@ -3,6 +3,8 @@ have (xterm-256color, and screen as inside tmux or GNU screen). Keys are sent as
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from kentsafe_tui.keys import all_keys
@@ -28,6 +30,15 @@ SHOWS = {
 DIALOGS = {"main.export", "main.letter", "app.help", "main.oversight", "app.palette", "main.first_hour", "main.find"}
 # With typing not yet saved, these ask first.
 ASK_FIRST = {"main.new", "main.open", "app.quit"}
+
+
+def _wait_gone(terminal, text: str, timeout: float = 30) -> None:
+    """An escape followed at once by alt+letter reads as other keys (the terminal's own ambiguity): the next
+    key goes only once the dialog has gone from the screen."""
+    deadline = time.monotonic() + timeout
+    while text in terminal.screen():
+        assert time.monotonic() < deadline, f"{text!r} is still on screen"
+        time.sleep(0.05)
 
 
 def alt_key(action) -> str:
@@ -57,6 +68,7 @@ def test_alt_fallbacks_act_and_never_type_a_letter(tmp_path, term):
             if name in DIALOGS:
                 terminal.keys("Escape")
                 terminal.wait_for("F3 Incident")
+                _wait_gone(terminal, shows)  # the tab line shows through some dialogs: wait until it has closed
             terminal.keys(alt_key(actions["main.form"]))
             terminal.wait_for("Summary *")
         terminal.keys(" more")

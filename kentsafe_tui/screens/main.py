@@ -66,6 +66,7 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
         self._shown: tuple = ()  # what the heading and tab line last showed: redrawn only when it changes
         self._tabs_shown = Text()
         self._when_complete: list[Callable[[], object]] = []
+        self.welcomed = False
         self.init_flows()
 
     # Layout --------------------------------------------------------------------------------------------
@@ -115,14 +116,19 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
     async def _welcome(self) -> None:
         """Once the records are read, say there are incidents to look at: the demo opens the list, any other
         database says so above the new incident. Not when the DSL has already started typing."""
-        if not await self.records_ready():
-            return
+        try:
+            if await self.records_ready():
+                self._say_welcome()
+        finally:
+            self.welcomed = True  # done, with or without a word (tests wait for this)
+
+    def _say_welcome(self) -> None:
         count = self.context.store.count()
         if (not count or not self.session.is_new or self.unsaved or len(self.app.screen_stack) > 1
                 or self.app.keys_held):
             return  # typing already under way goes where it was typed, never into a list that opened under it
         if self.context.demo:
-            await self.action_open_list()
+            self.app.call_later(self.action_open_list)
         else:
             self.form.welcome = f"{count} incident{'s' if count > 1 else ''} saved here: ctrl+o lists them."
             self.form.refresh_heading(dirty=self.unsaved)
