@@ -16,6 +16,7 @@ from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from ..content import Library
+from ..keys import MAIN_KEYS
 from ..dates import describe
 from ..store import ConflictError
 from ..text import strip_controls
@@ -38,6 +39,9 @@ class Dialog(ModalScreen):
         self.dismiss(None)
 
 
+MAIN_SCREEN_KEYS = frozenset(key for action in MAIN_KEYS for key in action.keys)
+
+
 class ClosesForActions:
     """A dialog only read (a report, a letter, help): a key of the main screen closes it and then does its work.
 
@@ -47,9 +51,7 @@ class ClosesForActions:
     """
 
     def on_key(self, event: events.Key) -> None:
-        from ..keys import MAIN_KEYS
-
-        if any(event.key in action.keys for action in MAIN_KEYS):
+        if event.key in MAIN_SCREEN_KEYS:
             event.stop()
             event.prevent_default()
             self.dismiss(None)  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from textual.widgets import Input, TextArea
 
 from ..dialogs import AskTextDialog
-from ..widgets.form import DATE_FIELDS
+from ..widgets.form import date_kind
 
 
 class JumpActions:
@@ -74,7 +74,7 @@ class JumpActions:
         if isinstance(focused, TextArea) and not focused.read_only:
             self._stamp_text_area(focused)
         elif isinstance(focused, Input):
-            kind = _date_kind(focused.id or "")
+            kind = date_kind(focused.id or "")
             now = self.context.store.clock()
             if kind == "day":
                 focused.value = f"{now:%d/%m/%Y}"
@@ -98,9 +98,3 @@ class JumpActions:
             start = "\n"
         area.insert(f"{start}{self.context.store.clock():%d/%m/%Y %H:%M}, {self.context.store.user}: ")
 
-
-def _date_kind(ident: str) -> str | None:
-    if ident == "f-concern_at":
-        return "moment"
-    parts = ident.split("-")
-    return DATE_FIELDS.get((parts[0], parts[-1])) if len(parts) == 3 else None

@@ -519,12 +519,12 @@ class IncidentForm(VerticalScroll):
         elif ident.startswith("f-"):
             self._edited(ident[2:], event.value)
         elif match := ROW.match(ident):
-            name, index, key = match.group(1), match.group(2), match.group(3)
-            kind = DATE_FIELDS.get((name, key))
+            path = f"{match.group(1)}.{match.group(2)}.{match.group(3)}"
+            kind = date_kind(ident)
             if kind:
-                self._date_typed(f"{name}.{index}.{key}", event.value, kind)
+                self._date_typed(path, event.value, kind)
             else:
-                self._edited(f"{name}.{index}.{key}", event.value)
+                self._edited(path, event.value)
 
     @on(TextArea.Changed)
     def _text_changed(self, event: TextArea.Changed) -> None:
@@ -749,6 +749,14 @@ class IncidentForm(VerticalScroll):
                         self.call_after_refresh(self.scroll_to_widget, message, animate=False)
                     return found.first()
         return None
+
+
+def date_kind(ident: str) -> str | None:
+    """"moment" or "day" for a date field's widget id, None for any other field."""
+    if ident.startswith("f-"):
+        return DATE_KINDS.get(ident[2:])
+    match = ROW.match(ident)
+    return DATE_FIELDS.get((match.group(1), match.group(3))) if match else None
 
 
 def _shift(by_path: dict[str, str], name: str, removed: int) -> dict[str, str]:
