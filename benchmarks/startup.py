@@ -13,7 +13,8 @@ Settled: the app itself notes when everything is mounted (kentsafe's lower form 
 first frame) and no work is pending, then quits.
 
 Records usable: the app notes when the incidents are read and their summaries (with search text) made, so
-the list opens and filters without reading.
+the list opens and filters without reading. The app's memory is read then, from its own /proc status: the
+peak (VmHWM) and what it holds (VmRSS), against the file's size.
 
 Key latency is from writing a key to the terminal to the end of the frame it causes: kentsafe draws nothing
 while idle (no animations, no blinking cursor), so any output after a key is its answer. It is measured
@@ -269,6 +270,13 @@ def typing_during_load(session: Pty, stamp: Path, started: float) -> tuple[list[
     return before, latencies, usable if usable is not None else float("nan")
 
 
+def memory_of(pid: int) -> tuple[int, int]:
+    """(peak, resident) memory of a process in KB: its own VmHWM and VmRSS."""
+    with open(f"/proc/{pid}/status") as handle:
+        status = dict(line.split(":", 1) for line in handle if ":" in line)
+    return int(status["VmHWM"].split()[0]), int(status["VmRSS"].split()[0])
+
+
 def seeded_db(folder: Path, count: int) -> Path:
     from benchmarks.store import seed_file
 
@@ -341,6 +349,11 @@ def main() -> None:
                         os.write(session.fd, SYNC_YES)
                     out += chunk
             before, during, usable = typing_during_load(session, stamp, started)
+            peak, held = memory_of(session.pid)
+            size = db.stat().st_size / 1024 if db.exists() else 0
+            if size:
+                print(f"{'memory of the app':<34} peak {peak / size:.2f}x the file, held {held / size:.2f}x once the "
+                      f"records are usable ({peak / 1024:.0f} MB, {held / 1024:.0f} MB; file {size / 1024:.0f} MB)")
             if before:
                 print(f"{'typing as the screen completes':<34} {len(before)} keys before the records are read: max "
                       f"{max(before) * 1000:.0f} ms")

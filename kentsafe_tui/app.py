@@ -48,6 +48,7 @@ class KentsafeApp(App):
         self._held_keys: deque[events.Key] = deque()
         self._deferred = 0
         self.holding = 0  # a save is running in a thread: keys wait for it (see _deliver_keys)
+        self.answering_key = False  # a key has arrived and its frame is not drawn yet (the reader waits)
         self._previous_handlers: dict[int, object] = {}
 
     def get_default_screen(self) -> Screen:
@@ -63,6 +64,7 @@ class KentsafeApp(App):
         # here and handed on one at a time, each only once everything the previous one set off has been done
         # (see kentsafe_tui.settle): in order, to the widget that then has the focus.
         if isinstance(event, events.Key) and not event.is_forwarded:
+            self.answering_key = True
             self._held_keys.append(event)
             if len(self._held_keys) == 1:
                 await self._deliver_keys()
@@ -89,6 +91,11 @@ class KentsafeApp(App):
             self._open_select_list()
             self._deferred = 0
             await super().on_event(self._held_keys.popleft())
+        self.call_after_refresh(self._answered)
+
+    def _answered(self) -> None:
+        if not self._held_keys:
+            self.answering_key = False
 
     @property
     def keys_held(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import shutil
 import sys
 import tempfile
@@ -47,6 +48,9 @@ def run_app(args: argparse.Namespace) -> int:
     from .context import Context
 
     context = Context(store=store, library=library, drafts=Drafts(store.path, store.user), demo=bool(args.demo))
+    # What is loaded by now (modules, the guidance) lives as long as the app: kept out of the cyclic
+    # collector's walks, whose full collections otherwise held keys for up to 40 ms as the screen completed.
+    gc.freeze()
     try:
         app = KentsafeApp(context)
         app.run()

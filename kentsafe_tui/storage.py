@@ -37,6 +37,10 @@ Reading without keeping, and saving at the floor (issue 12, second round)
   (`writev`), and after the first save a `_Plan` finds what changed by identity in C, so a save costs the
   write and fsync of the file plus a few milliseconds. The replaced file is closed in a thread of its own
   (`_let_go`): freeing its blocks is not part of the save.
+- **The app holds each record lean** (`lean`, `Store.hold_lean`): by the few fields a save or an import reads
+  and its summary with search text, made as it is decoded, beside its bytes; a record asked for is decoded
+  afresh from those bytes (`full`). At 50,000 full-playbook incidents the app holds 1.4 times the file
+  instead of 5.2, and reads it in half the time (3.5 s against 7.3 s CPU), since nothing decoded is kept.
 """
 
 from __future__ import annotations
@@ -569,6 +573,9 @@ class AtomicJSONStorage(Storage):
         # Called every 16 records while a file is parsed (about a millisecond of work): the app's reader
         # thread lets the screen's thread take the interpreter there (see `Store.load`).
         self.pause: Callable[[], None] | None = None
+        # Set by a long-running reader (the app): each record of `table` is held as the `Stub` that `stub(record,
+        # its bytes)` makes, decoded with `decoder`, instead of parsed in full (see `hold_lean`).
+        self.lean: tuple[str, Callable[[Any, Any], Stub], Any] | None = None
         self.generation = 0  # bumped whenever the data in memory is replaced or changed
         self.migrated_from: int | None = None  # schema of the file on disk when older than ours
         self.raw_on_disk: bytes | None = None  # kept only while a migration is pending, for its backup
@@ -766,7 +773,8 @@ class AtomicJSONStorage(Storage):
             return
         except (IsADirectoryError, PermissionError) as problem:
             raise _unreadable(self.path, problem) from None
-        data, fragments = self._parse(raw)
+        held = self._read_lean(raw) if self.lean is not None else None
+        data, fragments = held if held is not None else self._parse(raw)
         self._fragments, self._plans = Fragments(), {}
         version = schema_of(data)
         if version > SCHEMA_VERSION:
@@ -811,6 +819,34 @@ class AtomicJSONStorage(Storage):
         return CorruptDatabase(
             f"{self.path} is damaged: {str(problem)[:100]}; it has not been touched. Restore it from a backup"
         )
+
+    def _read_lean(self, raw: bytes) -> tuple[dict[str, Any], Fragments] | None:
+        """The tables, each record of the lean table held as its `Stub` (see `lean`); None where the file must
+        be read in full (an older schema to migrate, no kentsafe header first, a record without a revision).
+        Every record is still decoded in full, so damage is refused as a full read refuses it."""
+        assert self.lean is not None
+        if not raw.strip():
+            return None
+        table, stub, decoder = self.lean
+        try:
+            reader = _read(raw, lambda raw: _paused(_Lean(table, lambda tables: stub, decoder, self.progress, raw),
+                                                    self.pause), freeze=True)
+            streamable(reader.data)
+        except NotStreamable:
+            return None
+        except (ValueError, RecursionError) as problem:
+            raise self._damage(problem) from None
+        return reader.data, reader.fragments
+
+    def full(self, table: str, doc_id: str, doc: Any) -> Any:
+        """A record as parsed in full: decoded afresh from its bytes if it is held as a `Stub`."""
+        if not isinstance(doc, Stub):
+            return doc
+        key = _fragment_key(table, doc_id, doc)
+        fragment = self._fragments.get(key) if key else None
+        if fragment is None:  # never: a stub is made only with its bytes (see `_Lean`)
+            raise RuntimeError(f"record {doc_id} is held without its bytes; read the file again")
+        return _DOCUMENT.decode(fragment)
 
     def load_lean(self, table: str, stub: Callable[[Any, Any], Stub], decoder: Any = None) -> None:
         """Hold the file with each record of `table` as the `Stub` that `stub(record, its bytes)` makes of it,

@@ -33,6 +33,82 @@ async def test_the_records_are_read_after_the_screen_is_up(db_path, library):
         assert app.screen.query_one("#list-rows").option_count == 1
 
 
+async def test_the_app_holds_records_lean_and_opens_and_saves_them_as_read(db_path, library):
+    """The app holds each record by its summary and bytes (1.4 times the file at 50,000, not 5.2): the list,
+    an incident opened from it and a save work on what is read from those bytes."""
+    from kentsafe_tui.storage import Stub
+
+    first = Store(db_path, user="Alice").create(make_incident("Already recorded"))
+    app = app_on(db_path, library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        store = app.context.store
+        assert store.loaded
+        assert all(isinstance(doc, Stub) for doc in store._storage._data["incidents"].values())
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.main.session.base.id == first.id
+        assert app.main.session.base.to_dict() == Store(db_path).get(first.id).to_dict()
+        app.main.form.query_one("#f-outcome").text = "Parents told; no further action"
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    saved = Store(db_path).get(first.id)
+    assert saved.outcome == "Parents told; no further action"
+    assert Store(db_path).verify() == []
+
+
+async def test_waiting_to_welcome_says_nothing_while_the_records_are_read(db_path, library, monkeypatch):
+    """Nobody asked for the welcome: the note "Reading the records" that comes and goes (two full redraws
+    while a large file is read) is only for what a DSL asked for."""
+    from kentsafe_tui.screens import records
+
+    Store(db_path, user="Alice").create(make_incident("Already recorded"))
+    app = app_on(db_path, library)
+    said = []
+    app.notify = lambda message, *args, **kwargs: said.append(str(message))
+    store = app.context.store
+    loaded = type(store).loaded
+    slow = {"turns": 0}
+
+    def slowly(self):  # the read takes more than a second (30 turns of the wait)
+        slow["turns"] += 1
+        return slow["turns"] > 30 and loaded.fget(self)
+
+    monkeypatch.setattr(type(store), "loaded", property(slowly))
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not app.main.welcomed:
+            await pilot.pause(0.05)
+    assert slow["turns"] > 30
+    assert not [message for message in said if "Reading the records" in message]
+    assert records.RecordsInBackground.records_ready.__kwdefaults__ == {"say": True}  # asked-for waits say so
+
+
+async def test_a_key_marks_the_screen_busy_until_its_frame_is_drawn(db_path, library):
+    """The reader stands aside while `answering_key` holds: set when a key arrives, cleared once every key
+    held has been handed on and the screen refreshed."""
+    app = app_on(db_path, library)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.answering_key is False
+        seen = []
+        original = app._deliver_keys
+
+        async def deliver():
+            seen.append(app.answering_key)
+            await original()
+
+        app._deliver_keys = deliver
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.pause()
+        assert seen == [True]
+        assert app.answering_key is False
+
+
 async def test_a_database_found_damaged_after_start_ends_the_app_with_one_line(db_path, library):
     db_path.parent.mkdir(parents=True)
     db_path.write_text('{"_meta": {"1": {"schema": 1}}, "incidents": {"1": ')  # cut off mid-write by hand

@@ -781,9 +781,40 @@ def test_a_gentle_load_offers_the_interpreter_as_it_goes_and_reads_the_same(stor
     for n in range(40):
         store.create(make_incident(summary=f"Record {n}"))
     offered = []
-    monkeypatch.setattr(store_module, "_offer", lambda: offered.append(1))
+    monkeypatch.setattr(store_module, "_offer", lambda busy=None: offered.append(busy))
     gentle = Store(store.path, user="Bob DSL", read_now=False)
     assert gentle.load(search=True, gentle=True) == 40
     assert len(offered) >= 3  # while parsing (every 16 records), making summaries and search text
     assert rows_of(gentle) == rows_of(reopen(store))
     assert gentle._storage.pause is None
+
+
+def test_the_read_stands_aside_while_the_screen_is_busy_and_no_longer(monkeypatch):
+    """While `busy()` holds the reader sleeps (letting the screen's thread have the interpreter), and once
+    it stops holding, or after STAND_ASIDE_AT_MOST, the read goes on."""
+    from kentsafe_tui import store as store_module
+
+    asked = []
+
+    def busy_three_times():
+        asked.append(1)
+        return len(asked) <= 3
+
+    store_module._offer(busy_three_times)
+    assert len(asked) == 4  # asked until it said no
+    monkeypatch.setattr(store_module, "STAND_ASIDE_AT_MOST", 0.01)
+    asked.clear()
+    store_module._offer(lambda: asked.append(1) or True)  # a screen always busy does not stop the read
+    assert asked  # it was asked, and the call came back
+    store_module._offer(None)  # no screen: only the turn offered
+
+
+def test_a_busy_screen_passed_to_load_is_asked_while_reading(store, monkeypatch):
+    monkeypatch.setattr(storage, "STEPWISE_FROM", 0)
+    for n in range(40):
+        store.create(make_incident(summary=f"Record {n}"))
+    asked = []
+    gentle = Store(store.path, user="Bob DSL", read_now=False)
+    assert gentle.load(search=True, gentle=True, busy=lambda: asked.append(1) and False) == 40
+    assert len(asked) >= 3
+    assert rows_of(gentle) == rows_of(reopen(store))

@@ -27,15 +27,16 @@ class RecordsInBackground:
         if not self._reading and self.context.store.changed_on_disk():
             self._start_reading()
 
-    async def records_ready(self) -> bool:
-        """Wait for the records to be read (in the worker), saying so if it takes a moment, rather than read
-        them here and freeze the screen. Keys typed meanwhile wait too, for what opens next."""
+    async def records_ready(self, *, say: bool = True) -> bool:
+        """Wait for the records to be read (in the worker), saying so if it takes a moment (unless not `say`:
+        nobody asked), rather than read them here and freeze the screen. Keys typed meanwhile wait too, for
+        what opens next."""
         for turn in range(1200):  # a minute at most
             if self.context.store.loaded:
                 return True
             if not self._reading:
                 self._start_reading()
-            if turn == 20:  # a second: long enough to be worth a word
+            if say and turn == 20:  # a second: long enough to be worth a word
                 self.notify("Reading the records (a large database takes a few seconds)…", markup=False, timeout=4)
             await asyncio.sleep(0.05)
         return False
@@ -51,7 +52,9 @@ class RecordsInBackground:
         try:
             # issue 12 (perf): parses one record at a time, so the screen keeps answering keys meanwhile, and
             # makes the list's summaries and search text here rather than at the first ctrl+o or filter key.
-            self.context.store.load(search=True, gentle=True)
+            # While a key is on its way to the screen the read stands aside: sharing the interpreter with it
+            # turn about doubled what any key took to be drawn.
+            self.context.store.load(search=True, gentle=True, busy=lambda: self.app.answering_key)
         except StoreError as problem:
             # Posted, not called: the worker finishes at once, and the app leaves from its own loop.
             self.post_message(self.RecordsUnreadable(str(problem)))

@@ -1,0 +1,187 @@
+"""A store that holds records lean (the app's: `Store.hold_lean`) reads, checks and saves exactly as one that
+holds every record parsed: the same summaries and search text, the same records, the same verdict of
+`verify`, the same conflicts, and files byte for byte the same."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+
+import pytest
+
+from kentsafe_tui import storage
+from kentsafe_tui.model import Pupil
+from kentsafe_tui.storage import Stub
+from kentsafe_tui.store import ConflictError, CorruptDatabase, Store
+
+from .conftest import make_incident
+
+
+def open_as(path, store: Store, lean: bool, user: str = "Bob DSL") -> Store:
+    opened = Store(path, user=user, checklist_for=store._checklist_for, clock=store._clock, read_now=False)
+    if lean:
+        opened.hold_lean()
+    return opened
+
+
+def rows_of(store: Store) -> list[tuple]:
+    return [(row.id, row.rev, row.concern_at, row.status, row.category, row.summary, row.pupils, row.updated_at,
+             row.created_at, row.done, row.total, row.order, row.text) for row in store.summaries()]
+
+
+def held(store: Store) -> list:
+    return list(store._storage._data["incidents"].values())
+
+
+@pytest.fixture(params=["stepwise", "whole"])
+def varied(request, store, monkeypatch):
+    """A database of varied records: edited, ticked, with pupils and non-ASCII text, and a setting."""
+    if request.param == "stepwise":
+        monkeypatch.setattr(storage, "STEPWISE_FROM", 0)  # the parse a large file gets
+    ids = []
+    for n in range(6):
+        incident = make_incident(summary=f"Record {n}: vidéo partagée «{n}»")
+        incident.pupils = [Pupil(name=f"Pupil {n}", year_group="9", role="received"),
+                           Pupil(name="Zoë Example", year_group="10", role="shared")]
+        ids.append(store.create(incident).id)
+    edited = store.get(ids[1])
+    edited.details = "Seen by a teacher; the phone was not looked at"
+    store.save(edited, store.get(ids[1]))
+    first = store.get(ids[2]).checklist[0]
+    store.set_item(ids[2], first.id, "done", "Told the head")
+    store.set_setting("school_name", "Example School")
+    return store, ids
+
+
+def test_lean_reads_give_what_a_full_read_gives(varied):
+    store, ids = varied
+    full, lean = open_as(store.path, store, False), open_as(store.path, store, True)
+    assert rows_of(lean) == rows_of(full)
+    assert all(isinstance(doc, Stub) for doc in held(lean))  # not parsed records
+    assert not any(isinstance(doc, Stub) for doc in held(full))
+    for incident_id in ids:
+        assert lean.get(incident_id).to_dict() == full.get(incident_id).to_dict()
+    assert [i.to_dict() for i in lean.incidents()] == [i.to_dict() for i in full.incidents()]
+    assert [i.to_dict() for i in lean.incidents(search="zoë")] == [i.to_dict() for i in full.incidents(search="zoë")]
+    assert lean.summaries(search="teacher phone")[0].id == ids[1]
+    assert lean.count() == full.count() == 6
+    assert lean.check() == full.check()
+    assert lean.verify() == []
+    head = full.chain_head()
+    assert lean.holds_head(head["seq"], head["head"]) is None
+    assert lean.holds_head(2, "0" * 64) == full.holds_head(2, "0" * 64) is not None
+
+
+def test_a_record_taken_from_a_lean_store_is_its_own(varied):
+    store, ids = varied
+    lean = open_as(store.path, store, True)
+    taken = lean.get(ids[0])
+    taken.summary = "changed here only"
+    taken.history.clear()
+    assert lean.get(ids[0]).summary.startswith("Record 0")
+    assert lean.get(ids[0]).history
+
+
+def same_file(one, other) -> None:
+    """Byte for byte the same but for each save's random write token."""
+    token = re.compile(rb'"write_id":"[0-9a-f]+"')
+    assert token.sub(b"T", one.read_bytes()) == token.sub(b"T", other.read_bytes())
+
+
+def test_saves_from_a_lean_store_write_the_same_bytes_as_from_a_full_one(varied, tmp_path):
+    store, ids = varied
+    paths = []
+    for name, lean in (("full", False), ("lean", True)):
+        folder = tmp_path / name
+        folder.mkdir()
+        os.chmod(folder, 0o700)
+        shutil.copyfile(store.path, folder / "records.json")
+        os.chmod(folder / "records.json", 0o600)
+        mine = open_as(folder / "records.json", store, lean)
+        mine.summaries()  # read, as the app reads before anything is saved
+        edited = mine.get(ids[3])
+        edited.outcome = "Closed: parents told, no referral needed"
+        edited.status = "closed"
+        mine.save(edited, mine.get(ids[3]))
+        item = mine.get(ids[4]).checklist[1]
+        mine.set_item(ids[4], item.id, "not_applicable", "Not needed")
+        mine.create(make_incident(summary="A new one"))
+        mine.set_setting("dsl_name", "A. DSL")
+        mine.import_records([{"summary": "Imported", "concern_at": "2026-11-20T10:00:00+00:00"}])
+        assert mine.verify() == []
+        assert rows_of(mine) == rows_of(open_as(folder / "records.json", store, False))
+        paths.append(folder / "records.json")
+    same_file(*paths)
+
+
+def test_another_dsls_save_is_read_lean_again_and_conflicts_as_before(varied):
+    store, ids = varied
+    alice = open_as(store.path, store, True, user="Alice DSL")
+    opened = alice.get(ids[0])
+    bob = open_as(store.path, store, False)
+    theirs = bob.get(ids[0])
+    theirs.summary = "Bob's wording"
+    bob.save(theirs, bob.get(ids[0]))
+    assert alice.changed_on_disk()
+    mine = alice.get(ids[0])
+    assert mine.summary == "Bob's wording"
+    assert all(isinstance(doc, Stub) for doc in held(alice))  # read lean again
+    opened_edit = opened.__class__.from_dict(opened.to_dict())
+    opened_edit.summary = "Alice's wording"
+    with pytest.raises(ConflictError) as raised:
+        alice.save(opened_edit, opened)
+    assert raised.value.latest.summary == "Bob's wording"
+
+
+def test_a_lean_store_falls_back_to_a_full_read_where_the_file_needs_one(db_path, library, clock):
+    db_path.parent.mkdir(parents=True)
+    original = json.dumps({"incidents": {"1": {"summary": "Logged before history was kept",
+                                                "concern_at": "2026-10-01T09:00:00+01:00"}}}).encode()
+    db_path.write_bytes(original)
+    os.chmod(db_path, 0o600)
+    lean = Store(db_path, user="Alice", checklist_for=library.checklist_for, clock=clock, read_now=False)
+    lean.hold_lean()
+    assert lean.get("2026-0001").history[0]["action"] == "migrate"  # an older schema: read in full, migrated
+    lean.create(make_incident())
+    assert [row.id for row in lean.summaries()] == ["2026-0002", "2026-0001"]
+    assert lean.verify() == []
+
+
+def test_a_damaged_record_is_refused_by_a_lean_read_as_by_a_full_one(store):
+    for n in range(3):
+        store.create(make_incident(summary=f"Record {n}"))
+    text = store.path.read_text()
+    store.path.write_text(text.replace('"rev":1', '"rev":1,"x":NaN', 1))
+    messages = []
+    for lean in (False, True):
+        with pytest.raises(CorruptDatabase) as raised:
+            open_as(store.path, store, lean).summaries()
+        messages.append(str(raised.value))
+    assert messages[0] == messages[1]
+
+
+def test_a_record_that_does_not_fit_the_model_is_held_and_read_as_a_full_read_reads_it(store):
+    made = store.create(make_incident(summary="Odd one"))
+    data = json.loads(store.path.read_text())
+    del data["incidents"]["1"]["parents_note"]  # the typed decoder wants every field: decoded as a dict
+    store.path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    full, lean = open_as(store.path, store, False), open_as(store.path, store, True)
+    assert rows_of(lean) == rows_of(full)
+    assert isinstance(held(lean)[0], Stub)
+    assert lean.get(made.id).to_dict() == full.get(made.id).to_dict()
+    assert lean.check() == full.check()
+
+
+def test_holding_lean_reads_again_what_was_held_in_full(store):
+    store.create(make_incident())
+    store.summaries()
+    assert not isinstance(held(store)[0], Stub)
+    store.hold_lean()
+    assert [row.summary for row in store.summaries()] == ["Video shared in a Year 9 group chat"]
+    assert isinstance(held(store)[0], Stub)
+    saved = store.create(make_incident(summary="Second"))
+    kinds = {doc["id"]: isinstance(doc, Stub) for doc in held(store)}
+    assert kinds == {"2026-0001": True, saved.id: False}  # what this store wrote is held as written
+    assert store.verify() == []
