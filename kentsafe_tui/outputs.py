@@ -75,7 +75,9 @@ class Outputs:
         """Every incident naming the pupil, in the order the concerns arose; None when none does."""
         from .export import chronology_markdown, pupil_chronology
 
-        entries = pupil_chronology(self.store.incidents(), name)
+        # Each record decoded once and kept only if it names the pupil (the store holds them lean).
+        entries = pupil_chronology(self.store.read_matching(lambda incident: bool(pupil_chronology([incident], name))),
+                                   name)
         if not entries:
             return None
         text = chronology_markdown(name.strip(), entries)

@@ -308,13 +308,7 @@ class _Streamer(_Reader):
             return None  # not one whole document (or not an object)
 
     def _decode(self, piece: Any) -> Any:
-        try:
-            return self.decoder.decode(piece)
-        except msgspec.ValidationError:
-            doc = _DOCUMENT.decode(piece)
-            if not isinstance(doc, dict):
-                raise NotStreamable from None
-            return doc
+        return decode_as(self.decoder, piece)
 
     def add(self, name: str, doc_id: str, piece: Any, doc: Any = None, start: int | None = None) -> None:
         if name != self.table:
@@ -325,6 +319,17 @@ class _Streamer(_Reader):
             doc = self._decode(piece)
         self.visit(doc, piece)
         self.done += 1
+
+
+def decode_as(decoder: Any, piece: Any) -> Any:
+    """A record decoded with a typed decoder, or as it is (a dict) if it does not fit that type."""
+    try:
+        return decoder.decode(piece)
+    except msgspec.ValidationError:
+        doc = _DOCUMENT.decode(piece)
+        if not isinstance(doc, dict):
+            raise NotStreamable from None
+        return doc
 
 
 class Stub(dict):  # type: ignore[type-arg]
@@ -842,11 +847,15 @@ class AtomicJSONStorage(Storage):
         """A record as parsed in full: decoded afresh from its bytes if it is held as a `Stub`."""
         if not isinstance(doc, Stub):
             return doc
-        key = _fragment_key(table, doc_id, doc)
+        return _DOCUMENT.decode(self.bytes_of(table, doc_id, doc))
+
+    def bytes_of(self, table: str, doc_id: str, stub: Stub) -> Any:
+        """A `Stub`'s bytes, as read or last written."""
+        key = _fragment_key(table, doc_id, stub)
         fragment = self._fragments.get(key) if key else None
         if fragment is None:  # never: a stub is made only with its bytes (see `_Lean`)
             raise RuntimeError(f"record {doc_id} is held without its bytes; read the file again")
-        return _DOCUMENT.decode(fragment)
+        return fragment
 
     def load_lean(self, table: str, stub: Callable[[Any, Any], Stub], decoder: Any = None) -> None:
         """Hold the file with each record of `table` as the `Stub` that `stub(record, its bytes)` makes of it,

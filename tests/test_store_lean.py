@@ -67,6 +67,15 @@ def test_lean_reads_give_what_a_full_read_gives(varied):
     assert [i.to_dict() for i in lean.incidents(search="zoë")] == [i.to_dict() for i in full.incidents(search="zoë")]
     assert lean.summaries(search="teacher phone")[0].id == ids[1]
     assert lean.count() == full.count() == 6
+    lean_all, lean_settings = lean.read_all()
+    full_all, full_settings = full.read_all()
+    assert [i.to_dict() for i in lean_all] == [i.to_dict() for i in full_all] and lean_settings == full_settings
+    assert not any(isinstance(held, dict) for held in lean_all._held)  # bytes, decoded as it goes
+    def names_zoe(incident):
+        return any(p.name == "Zoë Example" for p in incident.pupils)
+    assert [i.to_dict() for i in lean.read_matching(names_zoe)] == [i.to_dict() for i in full.read_matching(names_zoe)]
+    assert lean.list_rows(search="zoë") == full.list_rows(search="zoë")
+    assert lean.list_records(search="teacher") == full.list_records(search="teacher")
     assert lean.check() == full.check()
     assert lean.verify() == []
     head = full.chain_head()

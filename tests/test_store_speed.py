@@ -302,10 +302,18 @@ def test_searches_typed_and_erased_give_what_a_fresh_search_gives(store):
         store.create(make_incident(summary=f"{summary} {n}", status="monitoring" if n % 4 == 0 else "open"))
     typed = ["a", "al", "alp", "alph", "alpha", "alpha b", "alpha br", "alpha b", "alpha", "al", "", "c", "ch a",
              "zzz", "alpha", "bravo", "b", "alphab"]
+    lean = reopen(store)
+    lean.hold_lean()
+    lean.load(search=True)  # as the app reads: the search of no words made ready
+    everything = reopen(store).summaries()
     for status in (None, "open", "monitoring"):
-        for text in typed:
-            fresh = [row.id for row in reopen(store).summaries(status, text)]
-            assert [row.id for row in store.summaries(status, text)] == fresh, (status, text)
+        for text in typed * 2:  # more than the 16 searches kept
+            words = text.split()
+            expected = [row.id for row in everything if (status is None or row.status == status)
+                        and all(" " + word in row.text for word in words)]
+            assert [row.id for row in reopen(store).summaries(status, text)] == expected, (status, text)
+            assert [row.id for row in store.summaries(status, text)] == expected, (status, text)
+            assert [row.id for row in lean.summaries(status, text)] == expected, (status, text)
     base = store.get(store.summaries(search="delta")[0].id)
     edited = Incident.from_dict(base.to_dict())
     edited.summary = "alpha now"
