@@ -178,12 +178,16 @@ def run_child(kind: str, path: Path, *args: str, code: Path = REPO) -> dict:
 
 
 def measure_saves(path: str, saves: int) -> dict:
-    """In one process: open, the first save (timed on its own), then later saves, as the app does them."""
+    """In one process: open, the first save (timed on its own), then later saves, as the app does them: the
+    records held lean where the code has that (`hold_lean`), read with their search text."""
     from kentsafe_tui.model import Incident
     from kentsafe_tui.store import Store
 
     started = time.perf_counter()
-    store = Store(path, user="bench")
+    store = Store(path, user="bench", read_now=False)
+    if hasattr(store, "hold_lean"):
+        store.hold_lean()
+    store.load(search=True)
     rows = store.summaries()
     opened = time.perf_counter() - started
     rng = random.Random(1)

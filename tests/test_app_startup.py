@@ -136,6 +136,23 @@ def test_a_newer_database_is_refused_before_the_screen_appears(db_path):
         Store(db_path, read_now=False)
 
 
+def test_what_is_loaded_before_the_app_runs_is_frozen_out_of_the_collectors_walks(db_path, monkeypatch):
+    """Modules and guidance live as long as the app: `gc.freeze` just before it runs keeps full collections
+    from walking them (40 ms at a time as the screen completed). Records are not frozen here: they are read
+    later, by the store, which freezes what it keeps itself."""
+    import gc
+
+    from kentsafe_tui import launch
+    from kentsafe_tui.app import KentsafeApp
+
+    order = []
+    monkeypatch.setattr(launch, "_check_terminal", lambda: None)
+    monkeypatch.setattr(gc, "freeze", lambda: order.append("freeze"))
+    monkeypatch.setattr(KentsafeApp, "run", lambda self: order.append("run"))
+    assert main(["--db", str(db_path)]) == 0
+    assert order == ["freeze", "run"]
+
+
 def test_without_a_terminal_the_app_says_so_in_one_line(capsys, db_path):
     code = main(["--db", str(db_path)])
     _, err = capsys.readouterr()
