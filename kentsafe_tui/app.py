@@ -32,6 +32,9 @@ def _leave_soon(code: int) -> None:
     os._exit(code)  # drafts are also written within a second of each change, so little can be lost
 
 
+ANSWERING_AT_MOST = 0.5  # seconds
+
+
 class KentsafeApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "kentsafe"
@@ -48,7 +51,7 @@ class KentsafeApp(App):
         self._held_keys: deque[events.Key] = deque()
         self._deferred = 0
         self.holding = 0  # a save is running in a thread: keys wait for it (see _deliver_keys)
-        self.answering_key = False  # a key has arrived and its frame is not drawn yet (the reader waits)
+        self._key_arrived: float | None = None  # when the key being answered arrived (see answering_key)
         self._previous_handlers: dict[int, object] = {}
 
     def get_default_screen(self) -> Screen:
@@ -64,7 +67,8 @@ class KentsafeApp(App):
         # here and handed on one at a time, each only once everything the previous one set off has been done
         # (see kentsafe_tui.settle): in order, to the widget that then has the focus.
         if isinstance(event, events.Key) and not event.is_forwarded:
-            self.answering_key = True
+            if self._key_arrived is None:
+                self._key_arrived = time.monotonic()
             self._held_keys.append(event)
             if len(self._held_keys) == 1:
                 await self._deliver_keys()
@@ -95,7 +99,14 @@ class KentsafeApp(App):
 
     def _answered(self) -> None:
         if not self._held_keys:
-            self.answering_key = False
+            self._key_arrived = None
+
+    @property
+    def answering_key(self) -> bool:
+        """A key has arrived and its frame is not drawn yet: the records' reader stands aside meanwhile. Half a
+        second at most, however long keys keep coming, so the read always goes on."""
+        arrived = self._key_arrived
+        return arrived is not None and time.monotonic() - arrived < ANSWERING_AT_MOST
 
     @property
     def keys_held(self) -> bool:

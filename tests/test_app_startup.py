@@ -2,6 +2,7 @@
 
 import json
 import re
+import time
 
 import pytest
 
@@ -106,6 +107,8 @@ async def test_a_key_marks_the_screen_busy_until_its_frame_is_drawn(db_path, lib
         await pilot.pause()
         await pilot.pause()
         assert seen == [True]
+        assert app.answering_key is False
+        app._key_arrived = time.monotonic() - 1  # a key whose frame never came: the reader waits no more
         assert app.answering_key is False
 
 
