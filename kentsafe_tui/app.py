@@ -52,6 +52,7 @@ class KentsafeApp(App):
         self._deferred = 0
         self.holding = 0  # a save is running in a thread: keys wait for it (see _deliver_keys)
         self._key_arrived: float | None = None  # when the key being answered arrived (see answering_key)
+        self.freeze_when_complete = False  # set by launch.py, where the process ends with the app (see main.py)
         self._previous_handlers: dict[int, object] = {}
 
     def get_default_screen(self) -> Screen:

@@ -53,6 +53,7 @@ def run_app(args: argparse.Namespace) -> int:
     gc.freeze()
     try:
         app = KentsafeApp(context)
+        app.freeze_when_complete = True
         app.run()
     finally:
         if demo_folder is not None:

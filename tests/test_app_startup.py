@@ -151,9 +151,26 @@ def test_what_is_loaded_before_the_app_runs_is_frozen_out_of_the_collectors_walk
     order = []
     monkeypatch.setattr(launch, "_check_terminal", lambda: None)
     monkeypatch.setattr(gc, "freeze", lambda: order.append("freeze"))
-    monkeypatch.setattr(KentsafeApp, "run", lambda self: order.append("run"))
+    monkeypatch.setattr(KentsafeApp, "run", lambda self: order.append(("run", self.freeze_when_complete)))
     assert main(["--db", str(db_path)]) == 0
-    assert order == ["freeze", "run"]
+    assert order == ["freeze", ("run", True)]  # and the screen is frozen once complete (not in tests: see below)
+
+
+async def test_the_complete_screen_is_frozen_only_where_the_process_is_the_apps(db_path, library, monkeypatch):
+    import gc
+
+    import inspect
+
+    frozen = []  # by the screen (the store freezes what it reads, itself)
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.extend(
+        1 for frame in inspect.stack()[1:2] if frame.filename.endswith("main.py")))
+    for alone in (False, True):
+        app = app_on(db_path, library)
+        app.freeze_when_complete = alone
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+        assert bool(frozen) == alone
 
 
 def test_without_a_terminal_the_app_says_so_in_one_line(capsys, db_path):
