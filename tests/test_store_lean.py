@@ -194,3 +194,31 @@ def test_holding_lean_reads_again_what_was_held_in_full(store):
     kinds = {doc["id"]: isinstance(doc, Stub) for doc in held(store)}
     assert kinds == {"2026-0001": True, saved.id: False}  # what this store wrote is held as written
     assert store.verify() == []
+
+
+def test_the_bytes_of_a_file_read_before_are_let_go_a_few_thousand_at_a_time(store, monkeypatch):
+    """A gentle re-read (the app's, after another DSL's save) drops the old file's record views in steps,
+    offering the interpreter between them, and reads the new file as a fresh read does."""
+    monkeypatch.setattr(storage, "STEPWISE_FROM", 0)
+    for n in range(5):
+        store.create(make_incident(summary=f"Record {n}"))
+    replaced = storage.Fragments(b"x")
+    for n in range(5000):
+        replaced[("incidents", str(n), 1)] = memoryview(b"{}")
+        replaced.starts[("incidents", str(n), 1)] = n
+    paused = []
+    storage._drop_gently(replaced, lambda: paused.append((len(replaced), len(replaced.starts))))
+    assert not replaced and not replaced.starts
+    assert paused == [(2952, 5000), (904, 5000), (0, 5000), (0, 2952), (0, 904), (0, 0)]
+    kept = storage.Fragments(b"x")
+    kept[("incidents", "1", 1)] = memoryview(b"{}")
+    storage._drop_gently(kept, None)  # not a gentle read: left to be freed as it goes
+    assert len(kept) == 1
+
+    app = open_as(store.path, store, True, user="Alice DSL")
+    app.load(search=True, gentle=True)
+    open_as(store.path, store, False).create(make_incident(summary="Another DSL's"))
+    offered = []
+    assert app.load(search=True, gentle=True, busy=lambda: offered.append(1) and False) == 6
+    assert offered
+    assert rows_of(app) == rows_of(open_as(store.path, store, False))
