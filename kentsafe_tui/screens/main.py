@@ -140,7 +140,7 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
         if self.context.demo:
             self.app.call_later(self.action_open_list)
         else:
-            self.form.welcome = f"{count} incident{'s' if count > 1 else ''} saved here: ctrl+o lists them."
+            self.form.welcome = f"{count:,} incident{'s' if count > 1 else ''} saved here: ctrl+o lists them."
             self.form.refresh_heading(dirty=self.unsaved)
 
     def when_complete(self, callback: Callable[[], object]) -> None:
