@@ -6,6 +6,7 @@ Plain Python over `Incident` records; the CLI's `stats` and the app's oversight 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -152,28 +153,36 @@ def chart(counts: dict[str, int], labels: dict[str, str] | None = None, width: i
     return [f"{names[key]:<{pad}}  {count:>5}  {bar(count, largest, width)}".rstrip() for key, count in counts.items()]
 
 
-def render_text(view: Oversight) -> str:
+def render_text(view: Oversight, limit: int | None = None) -> str:
+    """The view as text. `limit` lists at most that many incidents under each heading (the app's screen: at
+    50,000 incidents the full text ran to 82,000 lines, and drawing them froze the screen for 15 s), saying
+    how many more there are; the headings always count them all."""
+    def listed(rows: list[dict[str, Any]], line: Callable[[dict[str, Any]], str]) -> list[str]:
+        shown = rows if limit is None else rows[:limit]
+        more = len(rows) - len(shown)
+        return [line(row) for row in shown] + ([f"  … and {more:,} more: kentsafe stats lists them all"] if more else [])
+
     lines = [f"{view.total} incident(s)", ""]
     if view.refer_now_not_referred:
         lines += [f"NOT REFERRED despite a yes to a refer-at-once question: {len(view.refer_now_not_referred)}"]
-        lines += [f"  {row['id']}  yes to {', '.join(row['answered_yes'])}  reason: {row['reason'] or '(none recorded)'}"
-                  f"  {row['summary']}" for row in view.refer_now_not_referred]
+        lines += listed(view.refer_now_not_referred, lambda row: f"  {row['id']}  yes to {', '.join(row['answered_yes'])}"
+                        f"  reason: {row['reason'] or '(none recorded)'}  {row['summary']}")
         lines += [""]
     lines += ["By status"]
     lines += ["  " + line for line in chart(view.by_status, STATUSES)]
     lines += ["", "By category"] + ["  " + line for line in chart(view.by_category, CATEGORIES)]
     lines += ["", "By month the concern arose"] + ["  " + line for line in chart(view.by_month)]
     lines += ["", f"Open for more than {view.open_days} days: {len(view.open_too_long)}"]
-    lines += [f"  {row['id']}  {row['days_open']} days  {row['summary']}" for row in view.open_too_long]
+    lines += listed(view.open_too_long, lambda row: f"  {row['id']}  {row['days_open']} days  {row['summary']}")
     lines += ["", f"Checklist items still to do: {sum(row['to_do'] for row in view.items_to_do)}"]
-    lines += [f"  {row['id']}  {row['to_do']} of {row['of']}  {row['summary']}" for row in view.items_to_do]
+    lines += listed(view.items_to_do, lambda row: f"  {row['id']}  {row['to_do']} of {row['of']}  {row['summary']}")
     lines += ["", f"Transfers not acknowledged after {TRANSFER_SCHOOL_DAYS} school days: "
                   f"{len(view.unacknowledged_transfers)}"]
-    lines += [f"  {row['id']}  sent to {row['sent_to']} on {row['sent_at']} ({row['school_days']} school days)"
-              for row in view.unacknowledged_transfers]
+    lines += listed(view.unacknowledged_transfers, lambda row: f"  {row['id']}  sent to {row['sent_to']} on "
+                    f"{row['sent_at']} ({row['school_days']} school days)")
     lines += ["", f"Retention reviews (date of birth + {RETENTION_YEARS} years): {len(view.retention)}"]
-    lines += [f"  {row['id']}  {row['pupil']}  {row['review_on']}{'  DUE' if row['due'] else ''}"
-              for row in view.retention]
+    lines += listed(view.retention, lambda row: f"  {row['id']}  {row['pupil']}  {row['review_on']}"
+                    f"{'  DUE' if row['due'] else ''}")
     lines += ["", f"Guidance past its review date: {len(view.stale_guidance)}"]
     lines += [f"  {row['file']}  due {row['due']}  {row['title']}" for row in view.stale_guidance]
     return "\n".join(lines)

@@ -237,3 +237,18 @@ def test_cli_stats_on_a_seeded_database(capsys, db):
     assert main(["stats", "--db", db]) == 0
     out, _ = capsys.readouterr()
     assert out.startswith("3 incident(s)\n") and "Open for more than 3 days: 2" in out
+
+
+def test_the_screen_lists_a_few_hundred_under_each_heading_and_counts_them_all():
+    from kentsafe_tui.oversight import Oversight, render_text
+
+    view = Oversight(total=500, open_days=14)
+    view.open_too_long = [{"id": f"2026-{n:04d}", "summary": f"Case {n}", "status": "open", "days_open": 30}
+                          for n in range(1, 501)]
+    full = render_text(view)
+    short = render_text(view, limit=200)
+    assert "Open for more than 14 days: 500" in short and "Open for more than 14 days: 500" in full
+    assert "2026-0200" in short and "2026-0201" not in short
+    assert "  … and 300 more: kentsafe stats lists them all" in short
+    assert "2026-0500" in full and "more: kentsafe stats" not in full
+    assert render_text(view, limit=600) == full

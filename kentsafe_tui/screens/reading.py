@@ -46,6 +46,8 @@ class ReadingActions:
             records, _ = store.read_all()
             return compute(records, now_local(), int(days) if days else DEFAULT_OPEN_DAYS, stale)
 
+        if store.count() >= 5000:  # a few seconds each 50,000: worth a word
+            self.notify(f"Working out the overview of {store.count():,} incidents…", markup=False, timeout=3)
         self.app.push_screen(OversightScreen(await asyncio.to_thread(overview)))
 
     def _show_output(self, output: Output) -> None:
