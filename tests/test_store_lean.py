@@ -222,3 +222,27 @@ def test_the_bytes_of_a_file_read_before_are_let_go_a_few_thousand_at_a_time(sto
     assert app.load(search=True, gentle=True, busy=lambda: offered.append(1) and False) == 6
     assert offered
     assert rows_of(app) == rows_of(open_as(store.path, store, False))
+
+
+def test_garbage_made_before_a_read_is_collected_not_frozen_for_good(store):
+    """Reads freeze what they keep out of the collector's walks; garbage cycles alive at that moment would be
+    kept for the life of the process (the app reads again after every other DSL's save), so they are
+    collected first."""
+    import gc
+    import weakref
+
+    store.create(make_incident())
+
+    class Node:
+        pass
+
+    cycle = Node()
+    cycle.me = cycle
+    gone = weakref.ref(cycle)
+    del cycle
+    assert gone() is not None  # no collection has come round since
+    try:
+        open_as(store.path, store, True).load(search=True, gentle=True)
+    finally:
+        gc.unfreeze()
+    assert gone() is None
