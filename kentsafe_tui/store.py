@@ -459,6 +459,29 @@ class Records:
 STAND_ASIDE_AT_MOST = 0.25  # seconds at a time: a screen that stays busy still lets the read go on
 
 
+class _Lock:
+    """The store's re-entrant lock, knowing which other threads wait for it: a read that stands aside for the
+    screen's key while holding it must not, if that key is waiting for the lock (each would wait for the
+    other until the reader's patience ran out)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.waiting: set[int] = set()  # thread idents (a set's add and discard are each one step)
+
+    def __enter__(self) -> _Lock:
+        if not self._lock.acquire(blocking=False):
+            me = threading.get_ident()
+            self.waiting.add(me)
+            try:
+                self._lock.acquire()
+            finally:
+                self.waiting.discard(me)
+        return self
+
+    def __exit__(self, *problem: object) -> None:
+        self._lock.release()
+
+
 def _offer(busy: Callable[[], bool] | None = None) -> None:
     """Let another thread take the interpreter now, if one is waiting for it; and while `busy()` says the
     screen's thread is answering a key, stand aside altogether: sharing the interpreter turn and turn about
@@ -547,7 +570,7 @@ class Store:
         self._lock_timeout = lock_timeout
         self.on_wait: Callable[[float], None] | None = None  # told how long a save has waited for the lock
         self.interrupted_after_save = False  # ctrl-C came while a save was being written; the save landed
-        self._mutex = threading.RLock()
+        self._mutex = _Lock()
         self._swept = False
         # Caches of the data in memory, each valid for one `generation` of the storage: the id index (cheap,
         # for every command), and the summaries, oldest concern first (only for the commands that list).
@@ -634,6 +657,9 @@ class Store:
         offered to other threads (`time.sleep(0)`), so a key waits for that, not for the interpreter's
         5 ms switch interval at each of its steps (key to screen p50 25 ms during the load, at 50,000); and
         while `busy()` holds (the screen is answering a key), the read waits (see `_offer`)."""
+        if busy is not None:
+            asked = busy
+            busy = lambda: asked() and not self._mutex.waiting  # noqa: E731 (see _Lock)
         offer = functools.partial(_offer, busy) if gentle else None
         with self._mutex:
             self._storage.progress = progress
@@ -656,7 +682,7 @@ class Store:
                     if offer is not None and number % 32 == 0:
                         offer()
                 with self._mutex:
-                    if self._summary_generation == self._storage.generation:
+                    if self._summary_generation == self._storage.generation and made is self._ascending:
                         self._searches, self._searched_generation = {}, self._summary_generation
                         self._searchable(made, None)  # the list's first filter key starts from this
         finally:
@@ -797,14 +823,14 @@ class Store:
                     self._storage.progress = None
             data = self._data()
             tables = {name: table for name, table in data.items() if name != INCIDENTS}
-            visit = start(tables)
-            for doc_id, doc in list(data.get(INCIDENTS, {}).items()):
-                if isinstance(doc, Stub):
-                    piece = self._storage.bytes_of(INCIDENTS, doc_id, doc)
-                    visit(decode_as(decoder or _DOCUMENT, piece), piece)
-                else:
-                    visit(doc, None)
-            return visit, tables
+            held = [(doc, self._storage.bytes_of(INCIDENTS, doc_id, doc) if isinstance(doc, Stub) else None)
+                    for doc_id, doc in data.get(INCIDENTS, {}).items()]
+        # Gone through without the lock (a save or a re-read need not wait for a chronology of 50,000): records
+        # are replaced whole, never changed in place, and the bytes of one held lean stay as they were read.
+        visit = start(tables)
+        for doc, piece in held:
+            visit(doc if piece is None else decode_as(decoder or _DOCUMENT, piece), piece)
+        return visit, tables
 
     def list_rows(self, status: str | None = None, search: str | None = None,
                   progress: Progress | None = None) -> list[Summary]:
@@ -915,11 +941,12 @@ class Store:
 
     def _damaged_record(self) -> StoreError:
         """Why a record's bytes, read once already, do not decode: the full read's one line."""
-        self._storage.close()
-        try:
-            self._data()
-        except StoreError as problem:
-            return problem
+        with self._mutex:  # never in the middle of a save, which holds the data this drops
+            self._storage.close()
+            try:
+                self._data()
+            except StoreError as problem:
+                return problem
         return CorruptDatabase(f"{self.path} changed while it was read; try again")
 
     # Writing --------------------------------------------------------------------------------------------
@@ -1412,16 +1439,17 @@ class Store:
         """None if history entry `seq` with hash `digest` (a head noted earlier) is still in the chain, else
         what is wrong. With `verify` finding the chain intact, this proves that nothing up to that entry was
         rewritten since it was noted."""
-        data = self._data()
-        docs = itertools.chain((self._storage.full(INCIDENTS, doc_id, doc)
-                                for doc_id, doc in list(data.get(INCIDENTS, {}).items())),
-                               list(data.get(SETTINGS_TABLE, {}).values()))
-        entry = None
-        for doc in docs:
-            entry = _entry_at(doc, seq)
-            if entry is not None:
-                break
-        return _holds(entry, seq, digest)
+        with self._mutex:
+            data = self._data()
+            docs = itertools.chain((self._storage.full(INCIDENTS, doc_id, doc)
+                                    for doc_id, doc in list(data.get(INCIDENTS, {}).items())),
+                                   list(data.get(SETTINGS_TABLE, {}).values()))
+            entry = None
+            for doc in docs:
+                entry = _entry_at(doc, seq)
+                if entry is not None:
+                    break
+            return _holds(entry, seq, digest)
 
     def chain_head(self) -> dict[str, Any]:
         return dict(self.meta().get("chain", {"seq": 0, "head": history.GENESIS}))

@@ -246,3 +246,59 @@ def test_garbage_made_before_a_read_is_collected_not_frozen_for_good(store):
     finally:
         gc.unfreeze()
     assert gone() is None
+
+
+def test_the_search_base_is_never_made_from_rows_a_reread_replaced(store):
+    """Found in review: while a read made search texts (without the lock), another DSL saved and the screen
+    read again; the read then kept its old rows as the base of every search, so a new record was not found."""
+    for n in range(3):
+        store.create(make_incident(summary=f"Record {n}"))
+    app = open_as(store.path, store, True, user="Alice DSL")
+    bob = open_as(store.path, store, False)
+    injected = []
+
+    def busy():
+        if app.loaded and not injected:  # summaries made, search texts being made: the lock is free
+            injected.append(bob.create(make_incident(summary="Zebra crossing incident")).id)
+            assert len(app.summaries()) == 4  # the screen reads the other DSL's save
+        return False
+
+    app.load(search=True, gentle=True, busy=busy)
+    assert injected
+    assert [row.id for row in app.summaries(search="zebra")] == injected
+
+
+def test_a_read_holding_the_lock_stops_standing_aside_when_the_screen_waits_for_the_lock(store, monkeypatch):
+    """Found in review: standing aside for a key while holding the store's lock, when that key needed the
+    lock, made each wait for the other. The read now stands aside only while nobody waits for its lock."""
+    import threading
+
+    monkeypatch.setattr(storage, "STEPWISE_FROM", 0)
+    for n in range(40):
+        store.create(make_incident(summary=f"Record {n}"))
+    from kentsafe_tui import store as store_module
+
+    app = open_as(store.path, store, True)
+    screen = []
+    stood_aside_while_waited_for = []
+    sleep = store_module.time.sleep
+
+    def counting_sleep(seconds):
+        if seconds and app._mutex.waiting:
+            stood_aside_while_waited_for.append(seconds)
+        sleep(seconds)
+
+    def busy():  # a key is being answered; the first time, it needs the store
+        if not screen:
+            thread = threading.Thread(target=app.count)
+            screen.append(thread)
+            thread.start()
+            while not app._mutex.waiting:
+                thread.join(0.001)
+        return bool(app._mutex.waiting)  # busy until it has had the store
+
+    monkeypatch.setattr(store_module.time, "sleep", counting_sleep)
+    app.load(search=True, gentle=True, busy=busy)
+    screen[0].join()
+    assert screen and not app._mutex.waiting
+    assert stood_aside_while_waited_for == []  # never slept holding the lock the screen waited for
