@@ -536,7 +536,7 @@ def _one(name: str, doc_id: str, doc: Any, old: Fragments, fresh: Fragments) -> 
     return fragment, key
 
 
-def _drop_gently(replaced: Fragments, pause: Callable[[], None] | None) -> None:
+def drop_gently(replaced: Fragments, pause: Callable[[], None] | None) -> None:
     """Let go of the bytes of a file read before, a few thousand records at a time, offering the interpreter
     (`pause`) between: at 50,000 records, dropping their views of the old file at once held it for 73 ms, and
     a key typed while another DSL's save was read again waited for that."""
@@ -599,6 +599,7 @@ class AtomicJSONStorage(Storage):
         # Set by a long-running reader (the app): each record of `table` is held as the `Stub` that `stub(record,
         # its bytes)` makes, decoded with `decoder`, instead of parsed in full (see `hold_lean`).
         self.lean: tuple[str, Callable[[Any, Any], Stub], Any] | None = None
+        self.reading_ahead = False  # a newer file is being read beside the held data (see `read_ahead`)
         self.generation = 0  # bumped whenever the data in memory is replaced or changed
         self.migrated_from: int | None = None  # schema of the file on disk when older than ours
         self.raw_on_disk: bytes | None = None  # kept only while a migration is pending, for its backup
@@ -606,7 +607,9 @@ class AtomicJSONStorage(Storage):
     # TinyDB's interface -------------------------------------------------------------------------------
     def read(self) -> dict[str, Any]:
         # Inside a transaction the data was made fresh by `begin`, under the lock: nothing else can change it.
-        if self._data is None or (not self._in_transaction and self._disk_stamp() != self._stamp):
+        # While a newer file is being read ahead, what is held serves until it is taken (see `read_ahead`).
+        if self._data is None or (not self._in_transaction and not self.reading_ahead
+                                  and self._disk_stamp() != self._stamp):
             self._load()
         assert self._data is not None
         return self._data
@@ -800,7 +803,7 @@ class AtomicJSONStorage(Storage):
         data, fragments = held if held is not None else self._parse(raw)
         replaced = self._fragments
         self._fragments, self._plans = Fragments(), {}
-        _drop_gently(replaced, self.pause)
+        drop_gently(replaced, self.pause)
         version = schema_of(data)
         if version > SCHEMA_VERSION:
             raise _newer(self.path, version)
@@ -845,7 +848,41 @@ class AtomicJSONStorage(Storage):
             f"{self.path} is damaged: {str(problem)[:100]}; it has not been touched. Restore it from a backup"
         )
 
-    def _read_lean(self, raw: bytes) -> tuple[dict[str, Any], Fragments] | None:
+    def read_ahead(self, pause: Callable[[], None] | None) -> tuple[Stamp, dict[str, Any], Fragments] | None:
+        """The file as it is now, read and held lean (see `lean`), without touching what is held: for a reader
+        beside the screen's thread, which then `take`s it under the store's lock, so nothing that needs the
+        data waits for the parse. None where the usual read must do it (not lean, no file, an older schema);
+        damage raises as the usual read raises it."""
+        if self.lean is None:
+            return None
+        try:
+            with open(self.path, "rb") as handle:
+                stamp = _stamp(os.fstat(handle.fileno()))
+                raw = handle.read()
+        except FileNotFoundError:
+            return None
+        except (IsADirectoryError, PermissionError) as problem:
+            raise _unreadable(self.path, problem) from None
+        held = self._read_lean(raw, pause)
+        return None if held is None else (stamp, *held)
+
+    def take(self, ahead: tuple[Stamp, dict[str, Any], Fragments]) -> Fragments | None:
+        """Hold what `read_ahead` read, if the file is still the one it read (a save since, ours or another
+        DSL's, replaced it: the usual read follows). The replaced bytes are returned, to be let go of gently
+        (see `drop_gently`), or None if it was not taken."""
+        stamp, data, fragments = ahead
+        if self._in_transaction or self._disk_stamp() != stamp:
+            return None
+        replaced = self._fragments
+        self._data, self._stamp, self._fragments = data, stamp, fragments
+        self._plans = fragments.large_plans()
+        self.migrated_from, self.raw_on_disk = None, None
+        meta = data.get(META_TABLE, {}).get(META_ID)
+        self._token = meta.get("write_id") if isinstance(meta, dict) else None
+        self.generation += 1
+        return replaced
+
+    def _read_lean(self, raw: bytes, pause: Callable[[], None] | None = None) -> tuple[dict[str, Any], Fragments] | None:
         """The tables, each record of the lean table held as its `Stub` (see `lean`); None where the file must
         be read in full (an older schema to migrate, no kentsafe header first, a record without a revision).
         Every record is still decoded in full, so damage is refused as a full read refuses it."""
@@ -855,7 +892,7 @@ class AtomicJSONStorage(Storage):
         table, stub, decoder = self.lean
         try:
             reader = _read(raw, lambda raw: _paused(_Lean(table, lambda tables: stub, decoder, self.progress, raw),
-                                                    self.pause), freeze=True)
+                                                    pause or self.pause), freeze=True)
             streamable(reader.data)
         except NotStreamable:
             return None

@@ -97,6 +97,7 @@ from .storage import (
     StoreError,
     check_head,
     decode_as,
+    drop_gently,
 )
 
 __all__ = [
@@ -661,13 +662,31 @@ class Store:
             asked = busy
             busy = lambda: asked() and not self._mutex.waiting  # noqa: E731 (see _Lock)
         offer = functools.partial(_offer, busy) if gentle else None
+        # A gentle read of a store held lean parses without the lock, and takes the result under it: a key
+        # that needs the records (a filter, an incident opened) while another DSL's save is read again waits
+        # for a moment, not for the parse.
+        # Only a re-read: the first read has nothing to serve meanwhile, and whatever needs it waits for it.
+        ahead = None
+        if gentle and progress is None and self._storage._data is not None and self._storage.stale():
+            self._storage.reading_ahead = True
+            try:
+                ahead = self._storage.read_ahead(offer)
+            finally:
+                if ahead is None:
+                    self._storage.reading_ahead = False
+        replaced = None
         with self._mutex:
+            if ahead is not None:
+                self._storage.reading_ahead = False
+                replaced = self._storage.take(ahead)
             self._storage.progress = progress
             self._storage.pause = offer
             try:
                 self._data()
             finally:
                 self._storage.progress = self._storage.pause = None
+        if replaced is not None:
+            drop_gently(replaced, offer)
         if not rows:
             return self.count()
         # The summaries live as long as the records: made with the collector paused and then frozen, as the

@@ -207,12 +207,12 @@ def test_the_bytes_of_a_file_read_before_are_let_go_a_few_thousand_at_a_time(sto
         replaced[("incidents", str(n), 1)] = memoryview(b"{}")
         replaced.starts[("incidents", str(n), 1)] = n
     paused = []
-    storage._drop_gently(replaced, lambda: paused.append((len(replaced), len(replaced.starts))))
+    storage.drop_gently(replaced, lambda: paused.append((len(replaced), len(replaced.starts))))
     assert not replaced and not replaced.starts
     assert paused == [(2952, 5000), (904, 5000), (0, 5000), (0, 2952), (0, 904), (0, 0)]
     kept = storage.Fragments(b"x")
     kept[("incidents", "1", 1)] = memoryview(b"{}")
-    storage._drop_gently(kept, None)  # not a gentle read: left to be freed as it goes
+    storage.drop_gently(kept, None)  # not a gentle read: left to be freed as it goes
     assert len(kept) == 1
 
     app = open_as(store.path, store, True, user="Alice DSL")
@@ -302,3 +302,56 @@ def test_a_read_holding_the_lock_stops_standing_aside_when_the_screen_waits_for_
     screen[0].join()
     assert screen and not app._mutex.waiting
     assert stood_aside_while_waited_for == []  # never slept holding the lock the screen waited for
+
+
+def test_another_dsls_save_is_read_without_the_lock_and_what_is_held_serves_meanwhile(store, monkeypatch):
+    """A re-read parses beside the held data: the screen's own calls (a filter, a count) get the lock at once
+    and are answered from what is held, never by reading the file themselves; the read then takes over."""
+    import threading
+
+    monkeypatch.setattr(storage, "STEPWISE_FROM", 0)
+    for n in range(40):
+        store.create(make_incident(summary=f"Record {n}"))
+    app = open_as(store.path, store, True, user="Alice DSL")
+    app.load(search=True, gentle=True)
+    theirs = open_as(store.path, store, False).create(make_incident(summary="Zebra crossing incident"))
+    seen = []
+
+    def busy():
+        if not seen and app._storage.reading_ahead:
+            answers = []
+            screen = threading.Thread(target=lambda: answers.append(
+                (app.count(), [row.id for row in app.summaries(search="zebra")], app._storage.generation)))
+            generation = app._storage.generation
+            screen.start()
+            screen.join(10)
+            seen.append((answers, generation))
+        return False
+
+    assert app.load(search=True, gentle=True, busy=busy) == 41
+    (answers, generation), = seen
+    assert answers == [(40, [], generation)]  # answered from what was held, with no read of its own
+    assert [row.id for row in app.summaries(search="zebra")] == [theirs.id]
+    assert not app._storage.reading_ahead and not app.changed_on_disk()
+    assert all(isinstance(doc, Stub) for doc in held(app) if doc["id"] != theirs.id)
+
+
+def test_a_save_made_while_a_newer_file_is_read_ahead_is_never_undone(store, monkeypatch):
+    monkeypatch.setattr(storage, "STEPWISE_FROM", 0)
+    for n in range(40):  # the read offers the interpreter every 16 records
+        store.create(make_incident(summary=f"Record {n}"))
+    app = open_as(store.path, store, True, user="Alice DSL")
+    app.load(search=True, gentle=True)
+    open_as(store.path, store, False).create(make_incident(summary="Theirs"))
+    mine = []
+
+    def busy():
+        if not mine and app._storage.reading_ahead:
+            mine.append(app.create(make_incident(summary="Mine, saved mid-read")).id)  # reads the newest itself
+        return False
+
+    app.load(search=True, gentle=True, busy=busy)
+    assert mine
+    assert {row.summary for row in app.summaries()} >= {"Theirs", "Mine, saved mid-read"}
+    fresh = open_as(store.path, store, False)
+    assert rows_of(app) == rows_of(fresh) and fresh.verify() == []
