@@ -600,6 +600,7 @@ class AtomicJSONStorage(Storage):
         # its bytes)` makes, decoded with `decoder`, instead of parsed in full (see `hold_lean`).
         self.lean: tuple[str, Callable[[Any, Any], Stub], Any] | None = None
         self.reading_ahead = False  # a newer file is being read beside the held data (see `read_ahead`)
+        self.serve_held = False  # what is held answers reads until `refresh` (see `Store.read_in_background`)
         self.generation = 0  # bumped whenever the data in memory is replaced or changed
         self.migrated_from: int | None = None  # schema of the file on disk when older than ours
         self.raw_on_disk: bytes | None = None  # kept only while a migration is pending, for its backup
@@ -607,12 +608,18 @@ class AtomicJSONStorage(Storage):
     # TinyDB's interface -------------------------------------------------------------------------------
     def read(self) -> dict[str, Any]:
         # Inside a transaction the data was made fresh by `begin`, under the lock: nothing else can change it.
-        # While a newer file is being read ahead, what is held serves until it is taken (see `read_ahead`).
-        if self._data is None or (not self._in_transaction and not self.reading_ahead
+        # While a newer file is being read ahead, what is held serves until it is taken (see `read_ahead`);
+        # with `serve_held`, always, until `refresh` (a save still checks the file first: see `begin`).
+        if self._data is None or (not self._in_transaction and not self.reading_ahead and not self.serve_held
                                   and self._disk_stamp() != self._stamp):
             self._load()
         assert self._data is not None
         return self._data
+
+    def refresh(self) -> None:
+        """Read the file if it is not what is held (whatever `serve_held` says)."""
+        if self._data is None or (not self._in_transaction and self._disk_stamp() != self._stamp):
+            self._load()
 
     def write(self, data: dict[str, Any]) -> None:
         if not self._in_transaction:

@@ -682,6 +682,7 @@ class Store:
             self._storage.progress = progress
             self._storage.pause = offer
             try:
+                self._storage.refresh()
                 self._data()
             finally:
                 self._storage.progress = self._storage.pause = None
@@ -721,6 +722,14 @@ class Store:
             if self._storage._data is not None and not self._storage.stale():
                 self._storage.close()
                 self._storage.generation += 1
+
+    def read_in_background(self) -> None:
+        """From now on what is held answers every read until `load` reads the file again: for the app, which
+        calls `load` in a worker as soon as it sees another DSL's save, so no key waits for the file to be
+        read (a filter typed just after their save read the whole file on the screen's thread). A save still
+        makes sure of the newest file first, under the file lock, and refuses to overwrite their changes."""
+        with self._mutex:
+            self._storage.serve_held = True
 
     def changed_on_disk(self) -> bool:
         """Whether the next read must read the file (another DSL saved, or nothing read yet): one stat. The app
@@ -832,7 +841,7 @@ class Store:
         memory, as dicts with no bytes (None): read them, never change them; those held lean come as read
         from the file, decoded from their bytes with `decoder`."""
         with self._mutex:
-            if self._storage.stale():
+            if self._storage.stale() and not self._storage.serve_held:
                 self._storage.progress = progress
                 try:
                     return self._storage.scan(INCIDENTS, start, decoder)

@@ -355,3 +355,40 @@ def test_a_save_made_while_a_newer_file_is_read_ahead_is_never_undone(store, mon
     assert {row.summary for row in app.summaries()} >= {"Theirs", "Mine, saved mid-read"}
     fresh = open_as(store.path, store, False)
     assert rows_of(app) == rows_of(fresh) and fresh.verify() == []
+
+
+def test_read_in_background_answers_from_what_is_held_and_saves_still_see_the_newest(store):
+    """The app's store never reads the file for a key: what is held answers until `load` (the app's worker)
+    reads again. A save still reads the newest file first: it keeps another DSL's new record and refuses to
+    overwrite their change to the same record."""
+    from kentsafe_tui.store import ConflictError
+
+    ids = [store.create(make_incident(summary=f"Record {n}")).id for n in range(3)]
+    app = open_as(store.path, store, True, user="Alice DSL")
+    app.read_in_background()
+    app.load(search=True, gentle=True)
+    opened = app.get(ids[0])
+    bob = open_as(store.path, store, False)
+    theirs = bob.create(make_incident(summary="Zebra crossing incident"))
+    changed = bob.get(ids[0])
+    changed.summary = "Bob's wording"
+    bob.save(changed, bob.get(ids[0]))
+    generation = app._storage.generation
+    assert app.changed_on_disk()
+    assert app.count() == 3 and app.summaries(search="zebra") == []  # what is held: no read of the file
+    assert app.get(ids[0]).summary == "Record 0"
+    assert app._storage.generation == generation
+    edited = app.get(ids[1])
+    edited.details = "Alice's addition"
+    app.save(edited, app.get(ids[1]))  # a save reads the newest first
+    mine = opened.__class__.from_dict(opened.to_dict())
+    mine.summary = "Alice's wording"
+    with pytest.raises(ConflictError):
+        app.save(mine, opened)
+    fresh = open_as(store.path, store, False)
+    assert fresh.get(theirs.id).summary == "Zebra crossing incident"
+    assert fresh.get(ids[0]).summary == "Bob's wording"
+    assert fresh.get(ids[1]).details == "Alice's addition"
+    assert fresh.verify() == []
+    app.load(search=True, gentle=True)
+    assert rows_of(app) == rows_of(fresh)

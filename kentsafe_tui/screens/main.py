@@ -115,6 +115,7 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
             gc.freeze()
         # The app holds each record by its summary and bytes, not parsed: 1.4 times the file, not 5.2.
         self.context.store.hold_lean()
+        self.context.store.read_in_background()  # no key waits for a read of the file: the worker reads
         self._start_reading()
         self._call_waiting()
         self.run_worker(self._welcome, group="welcome")
