@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from datetime import datetime
@@ -64,3 +65,13 @@ def make_incident(summary: str = "Video shared in a Year 9 group chat", **fields
     if "pupils" not in fields:
         incident.pupils = [Pupil(name="Sam Example", year_group="9", role="received")]
     return incident
+
+
+def write_older_file(db_path) -> bytes:
+    """A database of schema 0 (one record logged before history was kept), as a file; its bytes."""
+    db_path.parent.mkdir(parents=True)
+    original = json.dumps({"incidents": {"1": {"summary": "Logged before history was kept",
+                                                "concern_at": "2026-10-01T09:00:00+01:00"}}}).encode()
+    db_path.write_bytes(original)
+    os.chmod(db_path, 0o600)
+    return original

@@ -16,7 +16,7 @@ from kentsafe_tui.store import (
     Store,
 )
 
-from .conftest import make_incident
+from .conftest import make_incident, write_older_file
 
 
 def reopen(store: Store, user: str = "Bob DSL") -> Store:
@@ -300,11 +300,7 @@ def test_a_newer_schema_stops_and_leaves_the_file_untouched(store):
 
 
 def test_an_older_file_is_migrated_with_a_backup_first(db_path, library, clock):
-    db_path.parent.mkdir(parents=True)
-    original = json.dumps({"incidents": {"1": {"summary": "Logged before history was kept",
-                                                "concern_at": "2026-10-01T09:00:00+01:00"}}}).encode()
-    db_path.write_bytes(original)
-    os.chmod(db_path, 0o600)
+    original = write_older_file(db_path)
     store = Store(db_path, user="Alice", checklist_for=library.checklist_for, clock=clock)
     assert db_path.read_bytes() == original  # reading does not migrate
     migrated = store.get("2026-0001")

@@ -16,7 +16,7 @@ from kentsafe_tui.model import Pupil
 from kentsafe_tui.storage import Stub
 from kentsafe_tui.store import ConflictError, CorruptDatabase, Store
 
-from .conftest import make_incident
+from .conftest import make_incident, write_older_file
 
 
 def open_as(path, store: Store, lean: bool, user: str = "Bob DSL") -> Store:
@@ -145,11 +145,7 @@ def test_another_dsls_save_is_read_lean_again_and_conflicts_as_before(varied):
 
 
 def test_a_lean_store_falls_back_to_a_full_read_where_the_file_needs_one(db_path, library, clock):
-    db_path.parent.mkdir(parents=True)
-    original = json.dumps({"incidents": {"1": {"summary": "Logged before history was kept",
-                                                "concern_at": "2026-10-01T09:00:00+01:00"}}}).encode()
-    db_path.write_bytes(original)
-    os.chmod(db_path, 0o600)
+    write_older_file(db_path)
     lean = Store(db_path, user="Alice", checklist_for=library.checklist_for, clock=clock, read_now=False)
     lean.hold_lean()
     assert lean.get("2026-0001").history[0]["action"] == "migrate"  # an older schema: read in full, migrated
