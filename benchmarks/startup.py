@@ -21,7 +21,8 @@ while idle (no animations, no blinking cursor), so any output after a key is its
 during the load too: from the first frame, a key every 50 ms until the records are usable, each answered
 before the next is sent (a key that is not answered holds the next back, so a frozen screen shows in full).
 The list filter is measured over enough keys (typing and erasing) for a p95. So are keys typed while another
-DSL's save (an import by a process of its own) is seen and read again in the background.
+DSL's save (an import by a process of its own) is seen and read again in the background, and keys typed
+during the app's own save (ctrl+s on what was typed, then typing on until half a second after it is done).
 
 The package is byte-compiled first, as an installed package is: an editable checkout run with
 PYTHONDONTWRITEBYTECODE set would otherwise compile its modules on every start.
@@ -98,6 +99,14 @@ def on_mount(self):
             handle.write(repr(time.time()))
     threading.Thread(target=watch_records, daemon=True).start()
 MainScreen.on_mount = on_mount
+from kentsafe_tui.editing import EditSession
+saved = EditSession.saved
+def note_saved(self, *args):  # when a save has written the file and the screen takes it in
+    result = saved(self, *args)
+    with open(stamp_file + ".saved", "w") as handle:
+        handle.write(repr(time.time()))
+    return result
+EditSession.saved = note_saved
 from kentsafe_tui.cli import main
 sys.exit(main([a for a in sys.argv[2:] if a != "--stay"]))
 """
@@ -311,6 +320,35 @@ def typing_during_reread(session: Pty, stamp: Path, db: Path, env: dict[str, str
     return latencies
 
 
+def typing_during_save(session: Pty, stamp: Path) -> tuple[list[float], float]:
+    """ctrl+s on the typed form, then a key every 50 ms until 0.5 s after the save is done: the keys' latencies,
+    and the seconds from ctrl+s to the end of the save (the file written and fsynced, the screen told)."""
+    done = stamp.with_name(stamp.name + ".saved")
+    done.unlink(missing_ok=True)
+    session.drain(0.3)
+    pressed = time.time()
+    os.write(session.fd, b"\x13")  # ctrl+s
+    latencies: list[float] = []
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    deadline = pressed + 120
+    saved_at = None
+    while time.time() < deadline:
+        if saved_at is None and done.exists():
+            saved_at = float(done.read_text())
+        if saved_at is not None and time.time() > saved_at + 0.5:
+            break
+        sent = time.perf_counter()
+        _, last = session.key_timings(letters[len(latencies) % 26].encode(), settle=0.0)
+        latencies.append(last)
+        if os.environ.get("BENCH_VERBOSE"):
+            print(f"  key {len(latencies)} during the save{' (saved)' if saved_at else ''}: {last * 1000:.0f} ms",
+                  file=sys.stderr)
+        time.sleep(max(0.0, 0.05 - (time.perf_counter() - sent)))
+    if saved_at is None:
+        raise SystemExit("the save did not finish within two minutes")
+    return latencies, saved_at - pressed
+
+
 def memory_of(pid: int) -> tuple[int, int]:
     """(peak, resident) memory of a process in KB: its own VmHWM and VmRSS."""
     with open(f"/proc/{pid}/status") as handle:
@@ -412,6 +450,11 @@ def main() -> None:
             print(f"{'typing as another DSL save is read':<34} {len(during_reread)} keys: key to screen p50 "
                   f"{statistics.median(during_reread) * 1000:.0f} ms, p99 {percentile(during_reread, 0.99) * 1000:.0f} "
                   f"ms, max {max(during_reread) * 1000:.0f} ms ({max(args.sizes):,} incidents)")
+            during_save, save_took = typing_during_save(session, stamp)
+            print(f"{'typing during a save':<34} {len(during_save)} keys: key to screen p50 "
+                  f"{statistics.median(during_save) * 1000:.0f} ms, p99 {percentile(during_save, 0.99) * 1000:.0f} ms, "
+                  f"max {max(during_save) * 1000:.0f} ms; the save took {save_took:.2f} s ({max(args.sizes):,} "
+                  "incidents)")
             session.key_latency(b"\x0f")  # ctrl+o: asks about the unsaved typing first
             session.drain(0.5)
             session.key_latency(b"\t")  # to "Discard them" (no single key discards typing)

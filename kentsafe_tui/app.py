@@ -8,15 +8,15 @@ import signal
 import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable
 
 from textual import events
 from textual.app import App, SystemCommand
 from textual.screen import Screen
-from textual.widgets import Select
+from textual.widgets import Input, Select, TextArea
 
-from .keys import APP_KEYS, palette
+from .keys import APP_KEYS, all_keys, palette
 from .screens.bindings import bindings_for
 from .context import Context
 from .screens.main import MainScreen
@@ -34,6 +34,10 @@ def _leave_soon(code: int) -> None:
 
 ANSWERING_AT_MOST = 0.5  # seconds
 
+# Keys that edit a field's text, or move between fields, and start nothing: they go on during a save.
+TYPING_KEYS = frozenset({"backspace", "delete", "left", "right", "home", "end", "tab", "shift+tab"})
+MOVING_KEYS = frozenset({"up", "down", "pageup", "pagedown", "home", "end"})
+
 
 class KentsafeApp(App):
     CSS_PATH = "app.tcss"
@@ -50,7 +54,8 @@ class KentsafeApp(App):
         self.animation_level = "none"  # every animation frame is a repaint over SSH
         self._held_keys: deque[events.Key] = deque()
         self._deferred = 0
-        self.holding = 0  # a save is running in a thread: keys wait for it (see _deliver_keys)
+        self.holding = 0  # saves running in a thread: keys wait for them (see _deliver_keys)
+        self.going_on: Counter[str] = Counter()  # of those, the ones letting "typing" or "moving" keys go on
         self._key_arrived: float | None = None  # when the key being answered arrived (see answering_key)
         self.freeze_when_complete = False  # set by launch.py, where the process ends with the app (see main.py)
         self._previous_handlers: dict[int, object] = {}
@@ -78,8 +83,8 @@ class KentsafeApp(App):
 
     async def _deliver_keys(self) -> None:
         while self._held_keys:
-            while self.holding:  # a save in progress: the next key must see its result, not race it
-                await asyncio.sleep(0.02)
+            while self._waits_for_save(self._held_keys[0]):  # it must see the save's result, not race it
+                await asyncio.sleep(0.01)
             await settle(self)
             if self._next_callbacks:
                 # A dialog pushed from a key binding answers the app (call_next): its answer (say "save", then
@@ -97,6 +102,37 @@ class KentsafeApp(App):
             self._deferred = 0
             await super().on_event(self._held_keys.popleft())
         self.call_after_refresh(self._answered)
+
+    def _waits_for_save(self, key: events.Key) -> bool:
+        if not self.holding:
+            return False
+        if self.holding > sum(self.going_on.values()):
+            return True
+        return not ((self.going_on["typing"] and self._is_typing(key))
+                    or (self.going_on["moving"] and self._is_moving(key)))
+
+    def _is_typing(self, key: events.Key) -> bool:
+        """A key that only edits the text of the form's field it is typed in (or moves between fields): it
+        can go on while a save writes, as the save has taken its copy of the record (see EditSession.saved).
+        A key that starts anything (a binding, enter, a choice, a dialog) waits for the save."""
+        main, focused = self.main, self.focused
+        if main is None or self.screen is not main or not isinstance(focused, (Input, TextArea)):
+            return False
+        if not any(node is main.form for node in focused.ancestors):
+            return False
+        if key.key in TYPING_KEYS or (key.key == "enter" and isinstance(focused, TextArea)):
+            return True
+        return key.is_printable and "+" not in key.key and key.key not in self._bound_keys()
+
+    def _is_moving(self, key: events.Key) -> bool:
+        """Moving in the checklist while a tick is written: the view keeps its cursor on the item it is on
+        when the saved ticks arrive, and moving changes nothing in the record."""
+        main = self.main
+        return (main is not None and self.screen is main and self.focused is main.checklist
+                and key.key in MOVING_KEYS)
+
+    def _bound_keys(self) -> set[str]:
+        return {key for action in all_keys() for key in action.keys}
 
     def _answered(self) -> None:
         if not self._held_keys:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,10 +79,27 @@ class Drafts:
         self.user = _safe(user)
         self.pid = pid or os.getpid()
         self.path = self.db_path.parent / f".{self.db_path.name}.draft-{self.user}-{self.pid}.json"
+        # The app writes drafts in a thread (an fsync on a busy disk held the screen): a draft taken before
+        # a clear must never be left after it, or a saved incident would be offered back as unsaved work.
+        # A clear never waits for a write (the screen calls it): it counts, and the write looks again after.
+        self._writing = threading.Lock()  # one writer at a time: the thread, or a hang-up's last draft
+        self.generation = 0  # one more at every clear
 
-    def save(self, edited: dict[str, Any], base: dict[str, Any] | None, lines: dict[str, str] | None = None) -> None:
-        """Keep the form as it is now, with any quick-entry line typed and not yet added. Raises
-        fileio.WriteFailed if the disk refuses."""
+    def save(self, edited: dict[str, Any], base: dict[str, Any] | None, lines: dict[str, str] | None = None,
+             *, taken_at: int | None = None) -> bool:
+        """Keep the form as it is now, with any quick-entry line typed and not yet added. With `taken_at` (the
+        generation when the form was copied), a draft cleared since is not written, or is removed once
+        written: False. Raises fileio.WriteFailed if the disk refuses."""
+        with self._writing:
+            if taken_at is not None and taken_at != self.generation:
+                return False
+            self._write(edited, base, lines)
+            if taken_at is not None and taken_at != self.generation:  # cleared while it was being written
+                self._remove()
+                return False
+            return True
+
+    def _write(self, edited: dict[str, Any], base: dict[str, Any] | None, lines: dict[str, str] | None) -> None:
         ensure_folder(self.db_path.parent)  # 0700 whatever the umask, as the store makes it
         payload = {
             "saved_at": to_iso(now_local()),
@@ -104,6 +122,10 @@ class Drafts:
         return path
 
     def clear(self) -> None:
+        self.generation += 1  # first: a write under way then removes what it wrote (see save)
+        self._remove()
+
+    def _remove(self) -> None:
         try:
             self.path.unlink()
         except FileNotFoundError:

@@ -166,16 +166,35 @@ class EditSession:
         validate(clean_incident(copy.deepcopy(self.edited)), self._clock())
 
     def save(self, amend: bool = False) -> Incident:
-        """Create or save. Raises ValidationError, ConflictError, StoreError; on any of them nothing on
-        screen is lost."""
+        """Create or save, in one step. Raises ValidationError, ConflictError, StoreError; on any of them
+        nothing on screen is lost."""
+        taken = self.snapshot()
+        return self.saved(taken, self.write(taken, amend))
+
+    # The screen saves in three steps, so that typing goes on while the file is written: `snapshot` (what is
+    # on screen now), `write` (in a thread; it reads neither `edited` nor `origin`, which the typing changes)
+    # and `saved` (back on the screen's thread, once every key typed meanwhile has been applied).
+    def snapshot(self) -> Incident:
+        """What a save started now writes: the record as typed so far, a copy of its own."""
+        return copy.deepcopy(self.edited)
+
+    def write(self, taken: Incident, amend: bool = False) -> Incident:
         if self.is_new:
-            saved = self.store.create(self.edited)
-        else:
-            assert self.base is not None
-            edited = copy.deepcopy(self.edited)
-            edited.checklist = copy.deepcopy(self.base.checklist)  # ticks are already saved one by one
-            saved = self.store.save(edited, self.base, amend=amend)
+            return self.store.create(copy.deepcopy(taken))
+        assert self.base is not None
+        edited = copy.deepcopy(taken)
+        edited.checklist = copy.deepcopy(self.base.checklist)  # ticks are already saved one by one
+        return self.store.save(edited, self.base, amend=amend)
+
+    def saved(self, taken: Incident, saved: Incident) -> Incident:
+        """The saved version is the new starting point; whatever was typed after `taken` is put on top of it,
+        unsaved, so no key typed during the save is lost or counted as saved."""
+        typed = history.diff(taken.to_dict(), self.edited.to_dict())
         self._now_saved(saved)
+        if typed:
+            data = saved.to_dict()
+            history.apply(data, typed)
+            self.edited = Incident.from_dict(data)
         return saved
 
     def reload(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -9,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 os.environ["TZ"] = "Europe/London"
 time.tzset()
@@ -28,6 +30,26 @@ def private_environment(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     for name in ("KENTSAFE_DB", "KENTSAFE_CONTENT", "KENTSAFE_USER", "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def pilot_waits_for_saves(monkeypatch):
+    """A save writes in the background while typing goes on (see EditingFlows._save), as a DSL sees "Saved"
+    a moment after ctrl+s. A test's press or pause waits for it to end too, as it waits for the screen, so what
+    follows reads the saved file. A test of typing during a save sets `app.pilot_waits_for_saves = False`."""
+    settle = Pilot._wait_for_screen
+
+    async def waiting(self, timeout: float = 30.0) -> bool:
+        settled = await settle(self, timeout)
+        app = self.app
+        if not getattr(app, "holding", 0) or not getattr(app, "pilot_waits_for_saves", True):
+            return settled
+        deadline = time.monotonic() + timeout
+        while app.holding and time.monotonic() < deadline:
+            await asyncio.sleep(0.002)
+        return await settle(self, timeout)
+
+    monkeypatch.setattr(Pilot, "_wait_for_screen", waiting)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 import json
 import os
 import stat
+import threading
 
 from kentsafe_tui.drafts import Drafts
 from kentsafe_tui.model import Incident
@@ -64,3 +65,35 @@ def test_a_quick_line_not_yet_added_is_kept_and_a_planted_one_is_cleaned(tmp_pat
     left.path.write_text(json.dumps(planted))
     (again,) = Drafts(db, "Jo DSL").left_behind()
     assert again.lines == {"pupils": "Jo[2JDoe", "decisions": "d" * 20_000}  # bounded by the longest field
+
+
+def test_a_draft_copied_before_a_clear_is_never_left_after_it(tmp_path, monkeypatch):
+    """The app writes drafts in a thread and clears them on the screen's, without waiting for the write."""
+    drafts = Drafts(tmp_path / "records.json", "Jo DSL")
+    taken = drafts.generation
+    drafts.clear()
+    assert drafts.save(Incident(summary="Old").to_dict(), None, taken_at=taken) is False
+    assert not drafts.path.exists()
+
+    writing, go_on = threading.Event(), threading.Event()
+    write = drafts._write
+
+    def slow_write(*args):
+        writing.set()
+        assert go_on.wait(10)
+        write(*args)
+
+    monkeypatch.setattr(drafts, "_write", slow_write)
+    taken = drafts.generation
+    result = []
+    writer = threading.Thread(target=lambda: result.append(drafts.save(Incident(summary="Typed").to_dict(), None,
+                                                                       taken_at=taken)))
+    writer.start()
+    assert writing.wait(10)
+    drafts.clear()  # the incident was saved meanwhile: returns at once, the write is still under way
+    go_on.set()
+    writer.join(10)
+    assert result == [False] and not drafts.path.exists()
+
+    assert drafts.save(Incident(summary="Typed").to_dict(), None, taken_at=drafts.generation) is True
+    assert drafts.path.exists()

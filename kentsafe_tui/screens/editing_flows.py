@@ -21,6 +21,7 @@ from ..drafts import Draft
 from ..editing import PendingItem
 from ..fileio import WriteFailed
 from ..model import ValidationError
+from ..settle import settle
 from ..store import ConflictError, NotFound, StoreError
 
 DRAFT_EVERY = 1.0  # seconds between draft writes while typing
@@ -31,16 +32,31 @@ class EditingFlows:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock_wait_shown = 0.0  # when the lock-wait notice last showed (one every few seconds)
         self._draft_due = False
+        self._draft_writing = False
         self._offering = False
         self._declined: set[Path] = set()
         self._noticed: set[Path] = set()
 
-    async def _write(self, call):
-        """A write to the store, in a thread: a save may queue behind other DSLs' saves for many seconds, and
-        the screen must go on drawing (and say so) meanwhile. Keys wait until it is done (app.holding)."""
+    def _hold_keys(self, letting: str | None) -> None:
+        """From now until the write has ended, keys wait (app.holding), but for those `letting` names:
+        "typing" in the form's fields, or "moving" in the checklist. Synchronously, before the write's worker
+        starts: the key after ctrl+s or space must not slip in before the write has begun."""
         self.app.holding += 1
+        if letting:
+            self.app.going_on[letting] += 1
+
+    async def _write(self, call, letting: str | None):
+        """A write to the store, in a thread (after `_hold_keys`): a save may queue behind other DSLs' saves for
+        many seconds, and the screen must go on drawing (and say so) meanwhile."""
         try:
-            return await asyncio.to_thread(call)
+            try:
+                return await asyncio.to_thread(call)
+            finally:
+                if letting:
+                    self.app.going_on[letting] -= 1
+                    # Every key handed on during the write has been applied before the screen takes in what
+                    # was saved (other keys wait meanwhile).
+                    await settle(self.app)
         finally:
             self.app.holding -= 1
 
@@ -117,16 +133,18 @@ class EditingFlows:
                                            ("escape", "Cancel", "cancel")]), decided)
 
     # Saving --------------------------------------------------------------------------------------------
-    async def action_save(self) -> None:
-        await self._save()
+    def action_save(self) -> None:
+        self._save()
 
     def _save_soon(self, after=None) -> None:
-        """Save from a dialog's answer. The answer arrives on this screen's own task; the save is run on the
-        app's, as ctrl+s is, so this screen goes on drawing (the lock-wait notice included) while it waits,
-        and keys wait for it."""
+        """Save from a dialog's answer, on the app's task as ctrl+s is: the answer arrives on this screen's
+        own task, and the next key must find the save begun."""
         self.app.call_later(self._save, after)
 
-    async def _save(self, after=None) -> bool:
+    def _save(self, after=None) -> None:
+        """Check the record, then write it in the background. Typing in a text field goes on meanwhile (a
+        save of a large database is a second of writing); every other key waits for the save, and so does
+        everything after a save asked for on the way to something else (`after`: a new incident, quitting)."""
         # A quick line typed but not added stops the save, as a date that cannot be read does: a row is added
         # only by the DSL's enter on a preview that reads right, never guessed into the record by a save.
         waiting = self.form.waiting_lines()
@@ -135,35 +153,50 @@ class EditingFlows:
             self.form.show_errors(waiting)
             self.focus_error(unparsed)
             self._warn(f"Not saved: {_first(unparsed)}" + _more(unparsed))
-            return False
+            return
         for index, decision in enumerate(self.session.edited.decisions):
             if decision.decision.strip() or decision.reason.strip():
                 self.session.stamp_decision(index)
         try:
             self.session.check()
-            if self.session.refer_now_not_referred():
-                self._ask_why_not_referring(after)
-                return False
-            saved = await self._write(self.session.save)
         except ValidationError as problem:
-            self.form.show_errors(problem.errors)
-            self.focus_error(problem.errors)
-            self._warn(f"Not saved: {_first(problem.errors)}" + _more(problem.errors))
-            return False
+            self._not_valid(problem)
+            return
+        if self.session.refer_now_not_referred():
+            self._ask_why_not_referring(after)
+            return
+        taken = self.session.snapshot()
+        letting = "typing" if after is None else None
+        self._hold_keys(letting)
+        self.run_worker(self._saving(taken, after, letting), group="save", exit_on_error=True)
+
+    async def _saving(self, taken, after, letting: str | None) -> None:
+        try:
+            saved = await self._write(lambda: self.session.write(taken), letting)
+        except ValidationError as problem:
+            self._not_valid(problem)
+            return
         except ConflictError as conflict:
             self.app.push_screen(ConflictDialog(conflict, self.session.changes()),
                                  lambda choice, conflict=conflict: self._resolve_conflict(choice, conflict, after))
-            return False
+            return
         except StoreError as problem:
             self._error(f"Not saved: {problem}")
-            return False
-        self.context.drafts.clear()
-        self._draft_due = False
+            return
+        self.session.saved(taken, saved)
+        if not self.session.dirty:
+            self.context.drafts.clear()
+        self._draft_due = self.session.dirty
         self.show_session(fresh=False)
-        self.notify(f"Saved {saved.id}.", markup=False, timeout=3)
+        self.notify(f"Saved {saved.id}." + (" What you typed meanwhile is not saved yet." if self.unsaved
+                                             else ""), markup=False, timeout=3)
         if after:
             after()
-        return True
+
+    def _not_valid(self, problem: ValidationError) -> None:
+        self.form.show_errors(problem.errors)
+        self.focus_error(problem.errors)
+        self._warn(f"Not saved: {_first(problem.errors)}" + _more(problem.errors))
 
     def _ask_why_not_referring(self, after) -> None:
         def answered(reason: str | None) -> None:
@@ -284,12 +317,12 @@ class EditingFlows:
         self.app.push_screen(ChecklistLine(event.mode, copy.deepcopy(self.session.edited.checklist), event.typed),
                              answered)
 
-    async def _set_item(self, item_id: str, state: str | None, note: str | None) -> None:
-        await self._set_items([(item_id, state, note)])
+    def _set_item(self, item_id: str, state: str | None, note: str | None) -> None:
+        self._set_items([(item_id, state, note)])
 
-    async def _set_items(self, changes: list[tuple[str, str | None, str | None]], after=None) -> None:
-        """Run on the app's task (see _save_soon): the ticks are written in a thread, one after another, and
-        keys wait for them."""
+    def _set_items(self, changes: list[tuple[str, str | None, str | None]], after=None) -> None:
+        """Run on the app's task (see _save_soon): the ticks are written in a thread, one after another. Keys
+        wait for them, but for moving in the checklist (unless `after` moves the cursor itself)."""
         wanted = []
         for item_id, state, note in changes:
             if state is None:  # a note keeps the item's state as it is now, not as it was when the dialog opened
@@ -307,9 +340,14 @@ class EditingFlows:
                 saved = self.session.set_item(item_id, state, note)
             return saved
 
+        letting = "moving" if after is None else None
+        self._hold_keys(letting)
+        self.run_worker(self._ticking(write, after, letting), group="save", exit_on_error=True)
+
+    async def _ticking(self, write, after, letting: str | None) -> None:
         # On a failure, ticks before the one that failed are saved: the checklist shows them with the message.
         try:
-            saved = await self._write(write)
+            saved = await self._write(write, letting)
         except PendingItem as problem:
             self.show_session(fresh=False)
             self._warn(str(problem).capitalize() + ".")
@@ -344,8 +382,27 @@ class EditingFlows:
         self.set_interval(5, self._check_drafts)
 
     def _write_draft_if_due(self) -> None:
-        if self._draft_due:
-            self.write_draft()
+        """Every second while typing: the form is copied here, and written in a thread (its fsync waited
+        behind a save's on a busy disk, holding every key meanwhile). One write at a time."""
+        if not self._draft_due or self._draft_writing:
+            return
+        self._draft_due = False
+        drafts, session = self.context.drafts, self.session
+        lines = self.form.typed_lines()
+        if not (session.dirty or lines):
+            drafts.clear()
+            return
+        taken = (session.edited.to_dict(), session.base.to_dict() if session.base else None, lines)
+        self._draft_writing = True
+        self.run_worker(self._keep_draft(taken, drafts.generation), group="draft")
+
+    async def _keep_draft(self, taken, generation: int) -> None:
+        try:
+            await asyncio.to_thread(self.context.drafts.save, *taken, taken_at=generation)
+        except (OSError, WriteFailed) as problem:
+            self._error(f"Could not keep a draft of your typing: {problem}. Save soon (ctrl+s).")
+        finally:
+            self._draft_writing = False
 
     def write_draft(self) -> None:
         """Keep what is typed beside the database (called on a timer, on hangup and on terminate)."""
