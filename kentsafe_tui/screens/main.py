@@ -17,7 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..context import Context
 from ..dialogs import ChoiceDialog
@@ -25,6 +25,7 @@ from ..editing import EditRefused, EditSession
 from ..keys import MAIN_KEYS
 from ..outputs import Outputs
 from ..widgets.checklist import ChecklistView
+from ..widgets.footer import SteadyFooter
 from ..widgets.form import IncidentForm
 from ..widgets.guidance import GuidancePane
 from .bindings import bindings_for
@@ -68,6 +69,7 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
         self._tabs_shown = Text()
         self._when_complete: list[Callable[[], object]] = []
         self.welcomed = False
+        self._exportable: bool | None = None
         self.init_flows()
 
     # Layout --------------------------------------------------------------------------------------------
@@ -83,7 +85,7 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
             yield GuidancePane(self.context.library, self.context.today, id="guidance", classes="pane")
             yield IncidentForm(self.context.library, id="form", classes="pane -active")
             yield ChecklistView(id="checklist", classes="pane")
-        yield Footer(compact=True)
+        yield SteadyFooter(compact=True)
 
     @property
     def form(self) -> IncidentForm:
@@ -169,7 +171,9 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
         self.show_checklist()
         self._show_playbook()
         self.mark_dirty()
-        self.refresh_bindings()  # export becomes possible once saved
+        if self._exportable != (not session.is_new):  # export becomes possible once saved
+            self._exportable = not session.is_new
+            self.refresh_bindings()  # (the footer is made again: not after every save)
 
     def show_checklist(self) -> None:
         self.checklist.show(self.session.edited.checklist, self.session.pending_items())

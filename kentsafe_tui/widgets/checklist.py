@@ -96,11 +96,15 @@ class ChecklistView(OptionList):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.items: list[ChecklistItem] = []
+        self._pending: set[str] = set()
 
     def show(self, items: list[ChecklistItem], pending: set[str] | None = None) -> None:
         """Show the items, keeping the cursor on the same item where it still exists."""
         current = self.current_item
         pending = pending or set()
+        if list(items) == self.items and pending == self._pending:
+            return  # as shown: redrawing every line after each save held the next key (and kept nothing new)
+        self._pending = set(pending)
         self.items = copy.deepcopy(list(items))  # the view's own copy: the record is the screen's
         with self.prevent(OptionList.OptionHighlighted):
             self.set_options(Option(render_item(item, item.id in pending, number), id=item.id)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import re
+import weakref
 from typing import Any
 
 from rich.text import Text
@@ -174,6 +175,7 @@ class IncidentForm(VerticalScroll):
         self._status = "open"
         self._category = ""
         self._status_choices: list[tuple[str, str]] = []
+        self._said: weakref.WeakKeyDictionary[Static, Text | str] = weakref.WeakKeyDictionary()
         self._unparsed: dict[str, str] = {}
         self._unparsed_typed: dict[str, str] = {}  # what was typed there, kept when a list is rebuilt
         self.rest_mounted = False  # the fields below "What happened" arrive just after the first frame
@@ -343,7 +345,7 @@ class IncidentForm(VerticalScroll):
             for index, entry in enumerate(rows):
                 if name == "decisions":  # stamped by the save: who decided, and when
                     for stamp in self.query(f"#decisions-{index}-stamp").results(Static):
-                        stamp.update(Text(_stamp(entry)))
+                        self._say(stamp, Text(_stamp(entry)))
                 for key, value in vars(entry).items():
                     selector = f"#{name}-{index}-{key}"
                     kind = DATE_FIELDS.get((name, key))
@@ -364,8 +366,15 @@ class IncidentForm(VerticalScroll):
             heading.append("  • unsaved changes (ctrl+s saves)", style="bold")
         elif self.welcome and not incident.id:
             heading.append("  " + self.welcome, style="italic")
-        self.query_one("#form-heading", Static).update(heading)
+        self._say(self.query_one("#form-heading", Static), heading)
         self.border_title = f"Incident {incident.id}" if incident.id else "New incident"
+
+    def _say(self, widget: Static, content: Text | str) -> None:
+        """Update a line of text only when it says something new: each update lays out the whole screen, and
+        a save showing the record again updated some twenty of them with what they already said."""
+        if self._said.get(widget) != content:
+            self._said[widget] = content
+            widget.update(content)
 
     def _set_status_choices(self) -> None:
         allowed = {self.saved_status, *TRANSITIONS.get(self.saved_status, set())}
@@ -469,16 +478,15 @@ class IncidentForm(VerticalScroll):
             return
         banner = self.query_one("#refer-now", Static)
         if refer:
-            banner.update(Text("REFER NOW: at least one answer is yes. Refer to the police or children's social "
+            self._say(banner, Text("REFER NOW: at least one answer is yes. Refer to the police or children's social "
                                "care today; call 999 if a child is in danger now. The referral is on the checklist."))
-            banner.display = True
-        else:
-            banner.display = False
+        if banner.display != refer:
+            banner.display = refer
 
     def _show_understood(self) -> None:
         hint = self.query_one("#hint-concern_at", Static)
         if "concern_at" in self._unparsed:
-            hint.update("")
+            self._say(hint, "")
             return
         typed = self.query_one("#f-concern_at", Input).value
         try:
@@ -486,7 +494,7 @@ class IncidentForm(VerticalScroll):
         except DateError:
             understood = ""
         note = clock_change_note(typed) if understood else None  # an hour the clocks skip or repeat
-        hint.update(Text(f"Understood as {describe(understood)}" + (f". {note}" if note else "")) if understood else "")
+        self._say(hint, Text(f"Understood as {describe(understood)}" + (f". {note}" if note else "")) if understood else "")
 
     # Reacting to typing ------------------------------------------------------------------------------
     def _edited(self, path: str, value: Any) -> None:
@@ -731,8 +739,9 @@ class IncidentForm(VerticalScroll):
             by_place.setdefault("summary", []).extend(by_place.pop(place))
         for widget in self.query(".error"):
             messages = by_place.get((widget.id or "")[2:], [])
-            widget.update(Text("\n".join(messages)))
-            widget.display = bool(messages)
+            if messages or widget.display:  # (setting display, even unchanged, lays out the screen again)
+                self._say(widget, Text("\n".join(messages)))
+                widget.display = bool(messages)
 
     def first_error_widget(self, errors: dict[str, str]):
         """The field to put the cursor in after a failed save (its message is scrolled into view with it)."""
