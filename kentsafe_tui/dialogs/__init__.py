@@ -61,6 +61,8 @@ class ClosesForActions:
 class ReadingDialog(ClosesForActions, Dialog):
     """Something to read and scroll through (help, oversight); escape closes it."""
 
+    DEFAULT_CLASSES = "covering"
+
     def __init__(self, title: str, subtitle: str, *parts: RenderableType, body_id: str = "reading-body") -> None:
         super().__init__()
         self.title_text, self.subtitle, self.parts, self.body_id = title, subtitle, parts, body_id

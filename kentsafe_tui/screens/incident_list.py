@@ -46,6 +46,7 @@ def short_date(moment: str) -> str:
 
 
 class IncidentListScreen(Dialog):
+    DEFAULT_CLASSES = "covering"
     BINDINGS = [*Dialog.BINDINGS, Binding("down", "down", show=False), Binding("up", "up", show=False),
                 Binding("pagedown", "page(1)", show=False), Binding("pageup", "page(-1)", show=False)]
 
