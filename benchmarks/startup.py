@@ -326,6 +326,9 @@ def typing_during_save(session: Pty, stamp: Path) -> tuple[list[float], float]:
     done = stamp.with_name(stamp.name + ".saved")
     done.unlink(missing_ok=True)
     session.drain(0.3)
+    # What was typed so far is longer than a summary may be: a summary that saves, in place of it.
+    os.write(session.fd, b"\x15" + b"Typed while the records were read")  # ctrl+u clears the field first
+    session.drain(0.5)
     pressed = time.time()
     os.write(session.fd, b"\x13")  # ctrl+s
     latencies: list[float] = []
@@ -345,7 +348,7 @@ def typing_during_save(session: Pty, stamp: Path) -> tuple[list[float], float]:
                   file=sys.stderr)
         time.sleep(max(0.0, 0.05 - (time.perf_counter() - sent)))
     if saved_at is None:
-        raise SystemExit("the save did not finish within two minutes")
+        raise SystemExit("the save did not finish within two minutes (was it refused? run in tmux to see)")
     return latencies, saved_at - pressed
 
 

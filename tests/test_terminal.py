@@ -105,7 +105,7 @@ def test_typing_and_saving_a_new_incident(terminal, tmp_path):
     terminal.wait_for("Understood as")
     terminal.keys("Tab", "Tab", "Tab", "Tab", "A pupil told their tutor at break.")
     terminal.keys("C-s")
-    terminal.wait_for("Saved 2026-0001")
+    terminal.wait_for("Saved at")
     record = show(db, "2026-0001")
     assert record["summary"] == "Video [b]shared[/b] in a Year 8 chat"  # markup kept as typed
     assert record["details"] == "A pupil told their tutor at break."
@@ -125,7 +125,7 @@ def test_typing_ahead_while_kentsafe_starts_lands_in_summary(terminal, tmp_path)
     screen = terminal.wait_for("Typed before the screen appeared")
     assert "Summary *" in screen
     terminal.keys("C-s")
-    terminal.wait_for("Saved 2026-0001")
+    terminal.wait_for("Saved at")
     assert show(db, "2026-0001")["summary"] == "Typed before the screen appeared"
 
 
@@ -135,7 +135,7 @@ def test_ticking_the_checklist_at_80x24(terminal, tmp_path):
     screen = terminal.wait_for("F2 Guidance")  # narrow: one pane at a time, with a tab line
     assert "F4 Checklist" in screen and "Summary *" in screen
     terminal.keys("Concern about a video", "C-s")
-    terminal.wait_for("Saved 2026-0001")
+    terminal.wait_for("Saved at")
     terminal.keys("F4")
     terminal.wait_for("space done")
     terminal.keys("Space")
@@ -168,7 +168,7 @@ def test_a_dropped_ssh_line_keeps_the_typing_for_the_next_start(terminal, tmp_pa
         again.keys("r")
         again.wait_for("Typed just before the line dropped")
         again.keys("C-s")
-        again.wait_for("Saved 2026-0001")
+        again.wait_for("Saved at")
         assert show(db, "2026-0001")["summary"] == "Typed just before the line dropped"
         assert not list(db.parent.glob(".records.json.draft-*"))
     finally:

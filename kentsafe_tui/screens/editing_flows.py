@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rich.text import Text
 
-from ..dates import describe
+from ..dates import describe, from_iso
 from ..dialogs import AskTextDialog, ChoiceDialog, ConflictDialog
 from ..drafts import Draft
 from ..editing import PendingItem
@@ -187,9 +187,12 @@ class EditingFlows:
         if not self.session.dirty:
             self.context.drafts.clear()
         self._draft_due = self.session.dirty
+        # Said in the form's heading, which changes anyway: a notice laid the screen out twice more as the
+        # next key waited. Only typing kept unsaved is worth a notice.
+        self.form.saved_note = f"Saved at {from_iso(saved.updated_at).astimezone():%H:%M}"
         self.show_session(fresh=False)
-        self.notify(f"Saved {saved.id}." + (" What you typed meanwhile is not saved yet." if self.unsaved
-                                             else ""), markup=False, timeout=3)
+        if self.unsaved:
+            self.notify(f"Saved {saved.id}. What you typed meanwhile is not saved yet.", markup=False, timeout=6)
         if after:
             after()
 

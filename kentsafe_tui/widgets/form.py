@@ -183,6 +183,7 @@ class IncidentForm(VerticalScroll):
         # each removal finished before the next mount, or Textual sees two widgets with one id.
         self._rebuilding = asyncio.Lock()
         self.welcome = ""  # above a new incident: that there are saved ones to look at (ctrl+o)
+        self.saved_note = ""  # "Saved at 10:42", until the next change or another incident
         self.quick_typed: set[str] = set()  # lists whose quick line holds text not yet added
         self.clock = now_local  # the screen sets the store's clock: "yesterday 16:30" means the store's yesterday
 
@@ -260,6 +261,7 @@ class IncidentForm(VerticalScroll):
         self.saved_status = saved_status or incident.status
         self._status = incident.status
         if fresh:
+            self.saved_note = ""
             self._unparsed.clear()
             self._unparsed_typed.clear()
             if self.rest_mounted:
@@ -364,6 +366,8 @@ class IncidentForm(VerticalScroll):
             heading.append(f"  recorded by {incident.created_by}, {describe(incident.created_at)}")
         if dirty:
             heading.append("  • unsaved changes (ctrl+s saves)", style="bold")
+        elif self.saved_note and incident.id:
+            heading.append(f"  ✓ {self.saved_note}", style="bold")
         elif self.welcome and not incident.id:
             heading.append("  " + self.welcome, style="italic")
         self._say(self.query_one("#form-heading", Static), heading)
