@@ -65,3 +65,26 @@ async def test_a_save_updates_only_what_says_something_new(app):
         assert [name for name in updated if name.startswith("e-")] == []  # no message to show or take away
         assert updated.count("form-heading") == 2  # "unsaved" on as typed, then off once saved
         assert redrawn == []  # the checklist is as it was
+
+
+async def test_a_line_that_keeps_its_height_is_redrawn_without_laying_out_the_screen(app):
+    """The first key typed marks the form unsaved in its heading: at 80 columns that is still one line."""
+    from textual.widgets import Static
+
+    from .app_helpers import NARROW
+
+    async with app.run_test(size=NARROW) as pilot:
+        screen = await ready(pilot)
+        heading = screen.form.query_one("#form-heading", Static)
+        layouts = []
+        update = heading.update
+        heading.update = lambda content, layout=True: (layouts.append(layout), update(content, layout=layout))[1]
+        await pilot.press("a")
+        await settled(pilot)
+        assert "unsaved" in str(heading.render()) and layouts == [False]
+        await pilot.resize_terminal(40, 24)  # too narrow for one line: laid out again, as it must be
+        await settled(pilot)
+        await pilot.press(*"Rumour of a video shared in a group chat", "ctrl+s")
+        await settled(pilot)
+        assert True in layouts
+        assert heading.content_size.height >= 2

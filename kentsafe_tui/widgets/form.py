@@ -175,6 +175,7 @@ class IncidentForm(VerticalScroll):
         self._status = "open"
         self._category = ""
         self._status_choices: list[tuple[str, str]] = []
+        self._error_lines: weakref.WeakValueDictionary[str, Static] = weakref.WeakValueDictionary()
         self._said: weakref.WeakKeyDictionary[Static, Text | str] = weakref.WeakKeyDictionary()
         self._unparsed: dict[str, str] = {}
         self._unparsed_typed: dict[str, str] = {}  # what was typed there, kept when a list is rebuilt
@@ -378,7 +379,16 @@ class IncidentForm(VerticalScroll):
         a save showing the record again updated some twenty of them with what they already said."""
         if self._said.get(widget) != content:
             self._said[widget] = content
-            widget.update(content)
+            widget.update(content, layout=not self._fits(widget, content))
+
+    def _fits(self, widget: Static, content: Text | str) -> bool:
+        """The new text takes as many lines as the widget has now: it can be drawn without laying out the
+        screen again (the first key typed marks the form unsaved, and that layout delayed its frame)."""
+        width, height = widget.content_size
+        if not width or not height or not widget.display:
+            return False
+        text = content if isinstance(content, Text) else Text(content)
+        return len(text.wrap(self.app.console, width)) == height
 
     def _set_status_choices(self) -> None:
         allowed = {self.saved_status, *TRANSITIONS.get(self.saved_status, set())}
@@ -503,10 +513,20 @@ class IncidentForm(VerticalScroll):
     # Reacting to typing ------------------------------------------------------------------------------
     def _edited(self, path: str, value: Any) -> None:
         place = path.split(".")[0]
-        for error in self.query(f"#e-{place}"):  # what was wrong is being put right: the old message goes
-            if error.display and not any(key.split(".")[0] == place for key in self._unparsed):
-                error.display = False
+        error = self._error_line(place)  # what was wrong is being put right: the old message goes
+        if error is not None and error.display and not any(key.split(".")[0] == place for key in self._unparsed):
+            error.display = False
         self.post_message(self.Edited(path, value))
+
+    def _error_line(self, place: str) -> Static | None:
+        """The message line of a field or list, found once (a search of the form on every key cost more than
+        the key's own work)."""
+        line = self._error_lines.get(place)
+        if line is None or not line.is_attached:
+            line = next(iter(self.query(f"#e-{place}").results(Static)), None)
+            if line is not None:
+                self._error_lines[place] = line
+        return line
 
     def _date_typed(self, path: str, typed: str, kind: str) -> None:
         try:
