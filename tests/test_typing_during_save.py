@@ -104,12 +104,14 @@ async def test_typing_goes_on_during_a_save_and_stays_unsaved_after_it(app, db_p
         assert screen.session.base.id == records[0].id
         assert screen.unsaved  # ...and is not counted as saved
         assert any("not saved yet" in message for message in app.seen)
+        assert "Saved at" not in str(screen.form.border_title)  # the border says so only with nothing unsaved
 
         send(app, ["ctrl+s"])
         await until(pilot, lambda: not screen.unsaved, "the second save")
         await settled(pilot)
         saved = make_store(db_path, library, now_local).get(records[0].id)
         assert saved.summary == "Video shared in Year 9" and saved.rev == 2  # the same incident, no conflict
+        assert str(screen.form.border_title).startswith(f"Incident {saved.id} · Saved at ")
         assert len(make_store(db_path, library, now_local).incidents()) == 1
 
 

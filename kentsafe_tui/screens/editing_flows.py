@@ -187,8 +187,8 @@ class EditingFlows:
         if not self.session.dirty:
             self.context.drafts.clear()
         self._draft_due = self.session.dirty
-        # Said in the form's heading, which changes anyway: a notice laid the screen out twice more as the
-        # next key waited. Only typing kept unsaved is worth a notice.
+        # Said on the form's border (see IncidentForm.refresh_heading): a notice laid the screen out twice more
+        # as the next key waited. Only typing kept unsaved is worth a notice.
         self.form.saved_note = f"Saved at {from_iso(saved.updated_at).astimezone():%H:%M}"
         self.show_session(fresh=False)
         if self.unsaved:

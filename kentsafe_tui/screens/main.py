@@ -40,9 +40,9 @@ __all__ = ["Context", "MainScreen"]
 PANES = {"guidance": "F2 Guidance", "form": "F3 Incident", "checklist": "F4 Checklist"}
 
 
-def tab_line(current: str, progress: tuple[int, int], unsaved: bool) -> Text:
+def tab_line(current: str, progress: tuple[int, int], unsaved: bool, saved: str = "") -> Text:
     """The line naming the panes (one shows at a time below 120 columns), the checklist's progress and
-    whether anything is unsaved."""
+    whether anything is unsaved (or when it was saved)."""
     text = Text()
     for pane, label in PANES.items():
         label += " {}/{}".format(*progress) if pane == "checklist" else ""
@@ -50,6 +50,8 @@ def tab_line(current: str, progress: tuple[int, int], unsaved: bool) -> Text:
         text.append(" ")
     if unsaved:
         text.append(" • unsaved", style="bold")
+    elif saved:
+        text.append(f" {saved}", style="bold")
     return text
 
 
@@ -94,6 +96,12 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
     @property
     def checklist(self) -> ChecklistView:
         return self.query_one(ChecklistView)
+
+    @property
+    def form_complete(self) -> bool:
+        """The lower form has arrived (it is mounted a piece at a time after the first frame)."""
+        forms = self.query(IncidentForm)
+        return bool(forms) and forms.first().rest_mounted
 
     @property
     def guidance(self) -> GuidancePane:
@@ -208,7 +216,9 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
             for pane in PANES:
                 self.query_one(f"#{pane}").set_class(pane == active, "-active")
         current = active or next((p for p in PANES if self.query_one(f"#{p}").has_class("-active")), "form")
-        text = tab_line(current, self.session.edited.checklist_progress(), self.unsaved)
+        unsaved = self.unsaved
+        saved = self.form.saved_note if self.session.edited.id else ""
+        text = tab_line(current, self.session.edited.checklist_progress(), unsaved, saved)
         if text != self._tabs_shown:  # one line high: redraw it, but only when it says something new
             self._tabs_shown = text
             self.query_one("#tabs", Static).update(text, layout=False)
