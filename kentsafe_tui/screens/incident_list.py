@@ -83,7 +83,9 @@ class IncidentListScreen(Dialog):
         count = f"{len(rows):,} of {total:,} incidents"
         if len(rows) > SHOWN:
             count += f" (showing the newest {SHOWN}: type to narrow)"
-        self.query_one("#list-count", Static).update(Text(count))
+        # One line whatever it says (the count is cut, never wrapped): no need to lay the dialog out again.
+        self.query_one("#list-count", Static).update(Text(count, no_wrap=True, overflow="ellipsis"),
+                                                     layout=False)
 
     @on(Input.Changed, "#list-filter")
     def _filter(self, event: Input.Changed) -> None:
