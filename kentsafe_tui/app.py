@@ -36,8 +36,6 @@ ANSWERING_AT_MOST = 0.5  # seconds
 
 # Keys that edit a field's text, or move between fields, and start nothing: they go on during a save.
 TYPING_KEYS = frozenset({"backspace", "delete", "left", "right", "home", "end", "tab", "shift+tab"})
-QUIT_KEYS = frozenset(next(action.keys for action in APP_KEYS if action.id == "app.quit"))
-FORM_AT_MOST = 5.0  # seconds from the start: keys never wait longer than this for the form to be whole
 MOVING_KEYS = frozenset({"up", "down", "pageup", "pagedown", "home", "end"})
 
 
@@ -59,7 +57,6 @@ class KentsafeApp(App):
         self.holding = 0  # saves running in a thread: keys wait for them (see _deliver_keys)
         self.going_on: Counter[str] = Counter()  # of those, the ones letting "typing" or "moving" keys go on
         self._key_arrived: float | None = None  # when the key being answered arrived (see answering_key)
-        self._started = time.monotonic()
         self.freeze_when_complete = False  # set by launch.py, where the process ends with the app (see main.py)
         self._previous_handlers: dict[int, object] = {}
 
@@ -86,8 +83,8 @@ class KentsafeApp(App):
 
     async def _deliver_keys(self) -> None:
         while self._held_keys:
-            while self._waits_for_save(self._held_keys[0]) or self._waits_for_form(self._held_keys[0]):
-                await asyncio.sleep(0.01)  # it must see the save's result (or the whole form), not race it
+            while self._waits_for_save(self._held_keys[0]):  # it must see the save's result, not race it
+                await asyncio.sleep(0.01)
             await settle(self)
             if self._next_callbacks:
                 # A dialog pushed from a key binding answers the app (call_next): its answer (say "save", then
@@ -114,18 +111,7 @@ class KentsafeApp(App):
         return not ((self.going_on["typing"] and self._is_typing(key))
                     or (self.going_on["moving"] and self._is_moving(key)))
 
-    def _waits_for_form(self, key: events.Key) -> bool:
-        """The lower form is still arriving, a piece at a time (see LaterFields): typing in the field with the
-        cursor goes on, but a key that could move the focus waits, so that it lands where it would once the
-        form is whole. Never for long: the form is whole within a moment of the first frame."""
-        main = self.main
-        if main is None or main.form_complete or time.monotonic() - self._started > FORM_AT_MOST:
-            return False
-        if key.key in QUIT_KEYS:
-            return False  # leaving waits for the form in its own way (see exit), and says nothing is lost
-        return not self._is_typing(key, across_fields=False)
-
-    def _is_typing(self, key: events.Key, across_fields: bool = True) -> bool:
+    def _is_typing(self, key: events.Key) -> bool:
         """A key that only edits the text of the form's field it is typed in (or moves between fields): it
         can go on while a save writes, as the save has taken its copy of the record (see EditSession.saved).
         A key that starts anything (a binding, enter, a choice, a dialog) waits for the save."""
@@ -134,9 +120,7 @@ class KentsafeApp(App):
             return False
         if not any(node is main.form for node in focused.ancestors):
             return False
-        if key.key in TYPING_KEYS:
-            return across_fields or key.key not in ("tab", "shift+tab")
-        if key.key == "enter" and isinstance(focused, TextArea):
+        if key.key in TYPING_KEYS or (key.key == "enter" and isinstance(focused, TextArea)):
             return True
         return key.is_printable and "+" not in key.key and key.key not in self._bound_keys()
 

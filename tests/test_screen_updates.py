@@ -6,8 +6,6 @@ frame drawn over a see-through background. These tests count that work where it 
 
 from __future__ import annotations
 
-import asyncio
-
 from .app_helpers import WIDE
 from .keys_helpers import settled
 from .test_typing_during_save import app, ready  # noqa: F401 - the same app, as fixtures
@@ -93,47 +91,3 @@ async def test_a_line_that_keeps_its_height_is_redrawn_without_laying_out_the_sc
         await settled(pilot)
         assert layouts == [True] and heading.content_size.height > lines
 
-
-async def test_typing_goes_on_while_the_lower_form_arrives_and_a_tab_waits_for_all_of_it(db_path, library):
-    """The lower form is mounted a piece at a time after the first frame, so typing in Summary is answered
-    meanwhile; a tab typed then must still land where it would once the form is whole."""
-    from textual import events
-    from textual.app import App
-    from textual.widgets import Input
-
-    from kentsafe_tui.dates import now_local
-
-    from .app_helpers import make_app, make_store, q
-    from .test_typing_during_save import send, until
-
-    app = make_app(make_store(db_path, library, now_local), library)
-    handed_on: list[tuple[str, bool]] = []
-    original = App.on_event
-
-    async def recording(self, event):
-        if isinstance(event, events.Key) and self is app:
-            handed_on.append((event.key, self.main.form.rest_mounted))
-        return await original(self, event)
-
-    App.on_event = recording
-    from kentsafe_tui.widgets.form import LaterFields
-
-    mount_next = LaterFields._mount_next
-
-    async def slowly(self):  # a busy server: each piece comes a while after the one before
-        await asyncio.sleep(0.15)
-        await mount_next(self)
-
-    LaterFields._mount_next = slowly
-    try:
-        async with app.run_test(size=WIDE) as pilot:
-            assert not app.main.form.rest_mounted  # the first instant
-            send(app, ["text:Rumour", "tab", "text:yesterday"])
-            await until(pilot, lambda: app.main.form.rest_mounted and not app._held_keys, "every key handed on")
-            await settled(pilot)
-            assert q(app, "#f-summary", Input).value == "Rumour"
-            assert q(app, "#f-concern_at", Input).value == "yesterday"  # the tab went to the next field
-    finally:
-        App.on_event = original
-        LaterFields._mount_next = mount_next
-    assert ("tab", True) in handed_on and ("tab", False) not in handed_on

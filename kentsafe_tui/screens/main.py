@@ -98,12 +98,6 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
         return self.query_one(ChecklistView)
 
     @property
-    def form_complete(self) -> bool:
-        """The lower form has arrived (it is mounted a piece at a time after the first frame)."""
-        forms = self.query(IncidentForm)
-        return bool(forms) and forms.first().rest_mounted
-
-    @property
     def guidance(self) -> GuidancePane:
         return self.query_one(GuidancePane)
 

@@ -19,7 +19,6 @@ import asyncio
 import copy
 import re
 import weakref
-from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -27,6 +26,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.geometry import Region
+from textual.lazy import Lazy
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
@@ -110,42 +110,21 @@ DATE_KINDS = {"concern_at": "moment"}  # top-level date fields; row dates are in
 # do not (SafeInput), so one key never replaces a summary or a name.
 
 
-class FormPiece(Vertical):
-    """One piece of the lower form (see LaterFields)."""
-
-    DEFAULT_CSS = "FormPiece { height: auto; }"
-
-    def __init__(self, compose_piece: Callable[[], ComposeResult]) -> None:
-        super().__init__()
-        self._compose_piece = compose_piece
-
-    def compose(self) -> ComposeResult:
-        yield from self._compose_piece()
-
-
 class LaterFields(Vertical):
-    """The lower part of the form, mounted after the first frame a piece at a time, each after a frame: mounted
-    at once it held the screen for a tenth of a second, and a key typed then waited for all of it. Typing in a
-    field goes on between the pieces; a key that moves the focus waits until all have arrived (see the app)."""
+    """The lower part of the form, mounted after the first frame (see IncidentForm.compose)."""
 
     DEFAULT_CSS = "LaterFields { height: auto; }"
 
-    def __init__(self, pieces: list[Callable[[], ComposeResult]]) -> None:
+    def __init__(self, compose_rest) -> None:
         super().__init__(id="form-rest")
-        self._pieces = list(pieces)
+        self._compose_rest = compose_rest
+
+    def compose(self) -> ComposeResult:
+        yield from self._compose_rest()
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._mount_next)
-
-    async def _mount_next(self) -> None:
-        if not self.is_attached:
-            return
-        if self._pieces:
-            await self.mount(FormPiece(self._pieces.pop(0)))
-            self.call_after_refresh(self._mount_next)
-        else:
-            form = next(node for node in self.ancestors if isinstance(node, IncidentForm))
-            form._rest_arrived()
+        form = next(node for node in self.ancestors if isinstance(node, IncidentForm))
+        self.call_after_refresh(form._rest_arrived)
 
 
 class IncidentForm(VerticalScroll):
@@ -228,13 +207,12 @@ class IncidentForm(VerticalScroll):
         yield from self._text_area("details")
         # Everything below "What happened" is mounted just after the first frame: a DSL reads the top of the
         # form first, and the screen appears sooner. It fills itself from the incident when it arrives.
-        yield LaterFields([self._pupils, self._referral, self._referrals_and_parents, self._accounts,
-                           self._decisions_and_outcome])
+        # (Mounted a piece at a time instead, a key typed meanwhile waited as long at worst, and more keys
+        # waited: measured, and left as one piece.)
+        yield Lazy(LaterFields(self._compose_rest))
 
-    def _pupils(self) -> ComposeResult:
+    def _compose_rest(self) -> ComposeResult:
         yield from self._list_section("pupils", "Pupils named", "Add a pupil")
-
-    def _referral(self) -> ComposeResult:
         yield Label("Refer at once if any answer is yes", id="referral-check-title", classes="section-title")
         yield Static("", id="refer-now", classes="refer-now")  # above the questions: seen as soon as one is yes
         yield Vertical(id="referral-check")
@@ -243,20 +221,14 @@ class IncidentForm(VerticalScroll):
                                                  id="f-referral_decision"))
         yield from self._field("referral_rationale", "Reason for the decision (needed when not referring)",
                                widget=SafeTextArea(id="f-referral_rationale", classes="short"))
-
-    def _referrals_and_parents(self) -> ComposeResult:
         yield from self._list_section("referrals", "Referrals and reports made", "Add a referral")
         yield from self._field("parents_informed", "Parents informed",
                                widget=SafeSelect(_options(PARENTS_INFORMED), allow_blank=False,
                                                  id="f-parents_informed"))
         yield from self._field("parents_note", "About informing parents (needed when not telling them)",
                                widget=SafeInput(id="f-parents_note"))
-
-    def _accounts(self) -> ComposeResult:
         yield from self._text_area("follow_up")
         yield from self._text_area("actions")
-
-    def _decisions_and_outcome(self) -> ComposeResult:
         yield from self._list_section("decisions", "Decisions, each with its reason", "Add a decision")
         yield from self._text_area("outcome")
         yield from self._list_section("transfers", "File sent to another school", "Add a transfer")
