@@ -184,14 +184,15 @@ class EditingFlows:
             self._error(f"Not saved: {problem}")
             return
         self.session.saved(taken, saved)
-        if not self.session.dirty:
+        unsaved = self.unsaved  # typing during the save (a quick line too) is kept as a draft, as any typing
+        if not unsaved:
             self.context.drafts.clear()
-        self._draft_due = self.session.dirty
+        self._draft_due = unsaved
         # Said on the form's border (see IncidentForm.refresh_heading): a notice laid the screen out twice more
         # as the next key waited. Only typing kept unsaved is worth a notice.
         self.form.saved_note = f"Saved at {from_iso(saved.updated_at).astimezone():%H:%M}"
         self.show_session(fresh=False)
-        if self.unsaved:
+        if unsaved:
             self.notify(f"Saved {saved.id}. What you typed meanwhile is not saved yet.", markup=False, timeout=6)
         if after:
             after()
