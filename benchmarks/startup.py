@@ -103,13 +103,14 @@ def on_mount(self):
     threading.Thread(target=watch_records, daemon=True).start()
 MainScreen.on_mount = on_mount
 from kentsafe_tui.editing import EditSession
-saved = EditSession.saved
-def note_saved(self, *args):  # when a save has written the file and the screen takes it in
-    result = saved(self, *args)
+step = "saved" if hasattr(EditSession, "saved") else "save"  # (a build before saves wrote in the background)
+saved = getattr(EditSession, step)
+def note_saved(self, *args, **kwargs):  # when a save has written the file and the screen takes it in
+    result = saved(self, *args, **kwargs)
     with open(stamp_file + ".saved", "w") as handle:
         handle.write(repr(time.time()))
     return result
-EditSession.saved = note_saved
+setattr(EditSession, step, note_saved)
 from kentsafe_tui.cli import main
 sys.exit(main([a for a in sys.argv[2:] if a != "--stay"]))
 """
