@@ -47,6 +47,7 @@ import sys
 import tempfile
 import termios
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -340,7 +341,29 @@ def typing_during_load(typist: Typist, stamp: Path, started: float):
     return before, timings, usable if usable is not None else float("nan")
 
 
-def typing_during_reread(typist: Typist, stamp: Path, db: Path, env: dict[str, str]):
+def type_until(typist: Typist, stamp_file: Path, doing: Callable[[bool], str]) -> tuple[list[float], float | None]:
+    """A letter every 50 ms until half a second after the app writes `stamp_file` (two minutes at most): each
+    letter's time to the screen, and the time the stamp holds (None if it never came)."""
+    timings: list[float] = []
+    deadline = time.time() + 120
+    done_at = None
+    while time.time() < deadline:
+        if done_at is None and stamp_file.exists():
+            try:
+                done_at = float(stamp_file.read_text())
+            except ValueError:  # being written: look again
+                pass
+        if done_at is not None and time.time() > done_at + 0.5:
+            break
+        sent = time.perf_counter()
+        timings.append(typist.next_letter())
+        if os.environ.get("BENCH_VERBOSE"):
+            print(f"  key {len(timings)} {doing(done_at is not None)}: {timings[-1] * 1000:.0f} ms", file=sys.stderr)
+        time.sleep(max(0.0, 0.05 - (time.perf_counter() - sent)))
+    return timings, done_at
+
+
+def typing_during_reread(typist: Typist, stamp: Path, db: Path, env: dict[str, str]) -> list[float]:
     """Another DSL imports one incident (a process of its own) while the DSL types, a key every 50 ms: the
     app sees the change (it looks every 2 s) and reads the file again in the background. Key timings from the
     start of the other save until 0.5 s after the app has read it again."""
@@ -350,28 +373,18 @@ def typing_during_reread(typist: Typist, stamp: Path, db: Path, env: dict[str, s
     incoming.write_text('[{"summary": "Imported by another DSL", "concern_at": "2026-11-20T10:00:00+00:00"}]')
     other = subprocess.Popen([sys.executable, "-m", "kentsafe_tui", "--db", str(db), "--user", "other", "import",
                               str(incoming)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    timings: list[float] = []
-    deadline = time.time() + 120
-    done_at = None
-    while time.time() < deadline:
-        if done_at is None and reread.exists():
-            done_at = time.time()
-        if done_at is not None and time.time() > done_at + 0.5:
-            break
-        sent = time.perf_counter()
-        timing = typist.next_letter()
-        timings.append(timing)
-        if os.environ.get("BENCH_VERBOSE"):
-            print(f"  key {len(timings)} while another DSL saves{' (read again)' if done_at else ''}: "
-                  f"{timing * 1000:.0f} ms{'' if other.poll() is None else ', their save done'}", file=sys.stderr)
-        time.sleep(max(0.0, 0.05 - (time.perf_counter() - sent)))
+    def doing(done: bool) -> str:
+        return (f"while another DSL saves{' (read again)' if done else ''}"
+                + ("" if other.poll() is None else ", their save done"))
+
+    timings, done_at = type_until(typist, reread, doing)
     other.wait()
     if done_at is None:
         raise SystemExit("the app did not read the other DSL's save within two minutes")
     return timings
 
 
-def typing_during_save(typist: Typist, stamp: Path):
+def typing_during_save(typist: Typist, stamp: Path) -> tuple[list[float], float]:
     """ctrl+s on the typed form, then a key every 50 ms until 0.5 s after the save is done: the keys' timings,
     and the seconds from ctrl+s to the end of the save (the file written and fsynced, the screen told)."""
     session = typist.session
@@ -381,21 +394,7 @@ def typing_during_save(typist: Typist, stamp: Path):
     typist.replace("Typed while the records were read")  # what was typed so far is too long for a summary
     pressed = time.time()
     os.write(session.fd, b"\x13")  # ctrl+s
-    timings: list[float] = []
-    deadline = pressed + 120
-    saved_at = None
-    while time.time() < deadline:
-        if saved_at is None and done.exists():
-            saved_at = float(done.read_text())
-        if saved_at is not None and time.time() > saved_at + 0.5:
-            break
-        sent = time.perf_counter()
-        timing = typist.next_letter()
-        timings.append(timing)
-        if os.environ.get("BENCH_VERBOSE"):
-            print(f"  key {len(timings)} during the save{' (saved)' if saved_at else ''}: {timing * 1000:.0f} ms",
-                  file=sys.stderr)
-        time.sleep(max(0.0, 0.05 - (time.perf_counter() - sent)))
+    timings, saved_at = type_until(typist, done, lambda saved: f"during the save{' (saved)' if saved else ''}")
     if saved_at is None:
         raise SystemExit("the save did not finish within two minutes (was it refused? run in tmux to see)")
     return timings, saved_at - pressed

@@ -16,7 +16,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.widgets import Input, Select, TextArea
 
-from .keys import APP_KEYS, all_keys, palette
+from .keys import APP_KEYS, palette
 from .screens.bindings import bindings_for
 from .context import Context
 from .screens.main import MainScreen
@@ -122,7 +122,7 @@ class KentsafeApp(App):
             return False
         if key.key in TYPING_KEYS or (key.key == "enter" and isinstance(focused, TextArea)):
             return True
-        return key.is_printable and "+" not in key.key and key.key not in self._bound_keys()
+        return key.is_printable and "+" not in key.key  # (every binding has a modifier or is an F-key)
 
     def _is_moving(self, key: events.Key) -> bool:
         """Moving in the checklist while a tick is written: the view keeps its cursor on the item it is on
@@ -130,9 +130,6 @@ class KentsafeApp(App):
         main = self.main
         return (main is not None and self.screen is main and self.focused is main.checklist
                 and key.key in MOVING_KEYS)
-
-    def _bound_keys(self) -> set[str]:
-        return {key for action in all_keys() for key in action.keys}
 
     def _answered(self) -> None:
         if not self._held_keys:

@@ -280,3 +280,11 @@ async def test_the_draft_of_the_typing_is_written_off_the_screens_thread(app):
         assert "Typed, not saved" in drafts.path.read_text(encoding="utf-8")
     assert on_screen_thread and not any(on_screen_thread)
 
+
+
+def test_no_key_bound_to_an_action_can_pass_for_typing():
+    """The app lets a printable key without a modifier through as typing during a save (KentsafeApp._is_typing):
+    that holds only while every binding has a modifier or is an F-key."""
+    from kentsafe_tui.keys import all_keys
+
+    assert all("+" in key or key in {f"f{n}" for n in range(1, 13)} for action in all_keys() for key in action.keys)
