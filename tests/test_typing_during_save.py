@@ -288,3 +288,19 @@ def test_no_key_bound_to_an_action_can_pass_for_typing():
     from kentsafe_tui.keys import all_keys
 
     assert all("+" in key or key in {f"f{n}" for n in range(1, 13)} for action in all_keys() for key in action.keys)
+
+
+async def test_an_unexpected_error_in_a_save_is_named_and_keeps_the_typing(app, db_path):
+    from textual.worker import WorkerFailed
+
+    with pytest.raises(WorkerFailed):  # (the test harness raises what ended the app)
+        async with app.run_test(size=WIDE) as pilot:
+            await ready(pilot)
+            gate = Gate(app.context.store, fail=RuntimeError("boom"))
+            send(app, ["text:Kept as a draft", "ctrl+s"])
+            await saving(pilot, gate)
+            gate.open.set()
+            await until(pilot, lambda: not app.is_running, "the app ended")
+    assert app.return_code == 1
+    assert app.stop_reason.startswith("unexpected error (RuntimeError); anything unsaved was kept as a draft")
+    assert "Kept as a draft" in app.context.drafts.path.read_text(encoding="utf-8")
