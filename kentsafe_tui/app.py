@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -33,6 +33,7 @@ def _leave_soon(code: int) -> None:
 
 
 ANSWERING_AT_MOST = 0.5  # seconds
+QUIET = 0.3  # seconds without a key before work that can wait is done (see when_quiet)
 
 # Keys that edit a field's text, or move between fields, and start nothing: they go on during a save.
 TYPING_KEYS = frozenset({"backspace", "delete", "left", "right", "home", "end", "tab", "shift+tab"})
@@ -57,6 +58,7 @@ class KentsafeApp(App):
         self.holding = 0  # saves running in a thread: keys wait for them (see _deliver_keys)
         self.going_on: Counter[str] = Counter()  # of those, the ones letting "typing" or "moving" keys go on
         self._key_arrived: float | None = None  # when the key being answered arrived (see answering_key)
+        self._last_key = time.monotonic()  # when the last key arrived (see when_quiet)
         self.freeze_when_complete = False  # set by launch.py, where the process ends with the app (see main.py)
         self._previous_handlers: dict[int, object] = {}
 
@@ -73,6 +75,7 @@ class KentsafeApp(App):
         # here and handed on one at a time, each only once everything the previous one set off has been done
         # (see kentsafe_tui.settle): in order, to the widget that then has the focus.
         if isinstance(event, events.Key) and not event.is_forwarded:
+            self._last_key = time.monotonic()
             if self._key_arrived is None:
                 self._key_arrived = time.monotonic()
             self._held_keys.append(event)
@@ -141,6 +144,20 @@ class KentsafeApp(App):
         second at most, however long keys keep coming, so the read always goes on."""
         arrived = self._key_arrived
         return arrived is not None and time.monotonic() - arrived < ANSWERING_AT_MOST
+
+    def when_quiet(self, callback: Callable[[], object]) -> None:
+        """Call back once no key has come for QUIET seconds, and no sooner than that from now: work that can
+        wait (the rest of a long guidance document) is done between the DSL's keys, not in front of one."""
+        asked = time.monotonic()
+
+        def check() -> None:
+            waited = time.monotonic() - max(asked, self._last_key)
+            if waited < QUIET or self._held_keys:
+                self.set_timer(max(QUIET - waited, 0.05), check)
+            else:
+                callback()
+
+        self.set_timer(QUIET, check)
 
     @property
     def keys_held(self) -> bool:

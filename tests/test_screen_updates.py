@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .app_helpers import WIDE
 from .keys_helpers import settled
-from .test_typing_during_save import app, ready  # noqa: F401 - the same app, as fixtures
+from .test_typing_during_save import app, ready, until  # noqa: F401 - the same app, as fixtures
 
 
 async def test_the_footer_is_made_again_only_when_its_keys_change(app):
@@ -67,15 +67,14 @@ async def test_a_save_updates_only_what_says_something_new(app):
         assert redrawn == []  # the checklist is as it was
 
 
-async def test_a_line_that_keeps_its_height_is_redrawn_without_laying_out_the_screen(app):
-    """The first key typed marks the form unsaved in its heading: at 80 columns that is still one line."""
-    from textual.widgets import Static
-
+async def test_the_heading_keeps_its_height_so_marking_unsaved_needs_no_layout(app):
+    """The first key typed marks the form unsaved in its heading, and a save takes the mark away: the heading
+    is as tall as its longer wording, so neither lays out the screen, at any width, and neither is cut short."""
     from .app_helpers import NARROW
 
     async with app.run_test(size=NARROW) as pilot:
         screen = await ready(pilot)
-        heading = screen.form.query_one("#form-heading", Static)
+        heading = screen.form.query_one("#form-heading")
         layouts = []
         update = heading.update
         heading.update = lambda content, layout=True: (layouts.append(layout), update(content, layout=layout))[1]
@@ -83,11 +82,60 @@ async def test_a_line_that_keeps_its_height_is_redrawn_without_laying_out_the_sc
         await settled(pilot)
         assert "unsaved" in str(heading.render()) and layouts == [False]
         await pilot.resize_terminal(40, 24)
+        await settled(pilot)
         await pilot.press("ctrl+s")
         await settled(pilot)
         lines = heading.content_size.height
         layouts.clear()
-        await pilot.press("b")  # the saved heading and "unsaved" no longer fit its lines: laid out, as it must be
+        await pilot.press("b")  # the saved heading at 40 columns, then "unsaved" as well: as tall as before
         await settled(pilot)
-        assert layouts == [True] and heading.content_size.height > lines
+        assert layouts == [False] and heading.content_size.height == lines
+        shown = [strip.text.strip() for strip in heading.render_lines(heading.content_region.reset_offset)]
+        assert "".join(shown).replace(" ", "").endswith("(ctrl+ssaves)")  # the whole mark, none of it cut off
 
+
+async def test_work_that_can_wait_waits_for_a_pause_in_the_typing(app, monkeypatch):
+    """when_quiet runs its callback only once no key has come for QUIET seconds: while keys keep coming
+    closer together than that, it waits. (QUIET is lengthened here, so a busy machine cannot make a pause.)"""
+    import kentsafe_tui.app as app_module
+
+    monkeypatch.setattr(app_module, "QUIET", 1.0)
+    async with app.run_test(size=WIDE) as pilot:
+        await ready(pilot)
+        done = []
+        app.when_quiet(lambda: done.append(True))
+        for letter in "typing along":
+            await pilot.press(letter)
+            await pilot.pause(0.1)
+        assert done == []
+        await until(pilot, lambda: done == [True], "the callback, once the keys stopped")
+
+
+async def test_the_rest_of_the_guidance_waits_for_a_pause_or_comes_at_once_when_the_dsl_goes_to_read_it(
+        app, monkeypatch):
+    """Only what fills the pane is drawn for the first frame. The rest waits for a pause in the typing (drawn
+    straight after the first frame, it delayed the DSL's first key by 18 ms), or comes at once when the DSL
+    moves to the pane, so End reaches the real end of the document."""
+    import kentsafe_tui.app as app_module
+
+    monkeypatch.setattr(app_module, "QUIET", 30.0)
+    async with app.run_test(size=WIDE) as pilot:
+        await ready(pilot)
+        guidance = app.screen.guidance
+        await pilot.press(*"Video shared")
+        await settled(pilot)
+        assert guidance._drawn_parts < len(guidance._parts)
+        await pilot.press("f2", "end")
+        await settled(pilot)
+        assert guidance._drawn_parts == len(guidance._parts)
+        assert guidance.scroll_offset.y == guidance.max_scroll_y > 0
+        assert guidance.virtual_size.height == len(guidance._lines)
+
+
+async def test_the_rest_of_the_guidance_is_drawn_once_the_keyboard_is_quiet(app):
+    async with app.run_test(size=WIDE) as pilot:
+        await ready(pilot)
+        guidance = app.screen.guidance
+        await pilot.press("a")
+        await until(pilot, lambda: guidance._drawn_parts == len(guidance._parts), "the whole document drawn")
+        assert guidance.virtual_size.height == len(guidance._lines)

@@ -16,10 +16,11 @@ from datetime import date
 from rich.console import RenderableType
 from rich.markdown import Markdown
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from rich.theme import Theme
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -84,6 +85,7 @@ class GuidancePane(ScrollView, can_focus=True):
         self._drawn_width = -1
         self._drawn_parts = 0
         self._trail: list[tuple[str, str]] = []
+        self._line_style = Style()
 
     def on_mount(self) -> None:
         self.border_subtitle = "l links · h headings · d documents · / search · b back"
@@ -128,8 +130,8 @@ class GuidancePane(ScrollView, can_focus=True):
     def _draw(self, whole: bool = False) -> None:
         """Render the parts at the current width, once; layout and scrolling then only read lines.
 
-        Only enough to fill the pane is drawn at first, and the rest straight after the frame is shown;
-        `whole` draws everything now (to find a section further down).
+        Only enough to fill the pane is drawn at first, and the rest once the keyboard is quiet; `whole`
+        draws everything now (to find a section further down).
         """
         width = self.scrollable_content_region.width
         if width <= 0:
@@ -144,7 +146,7 @@ class GuidancePane(ScrollView, can_focus=True):
         with console.use_theme(CALM):
             for anchor, renderable in self._parts[self._drawn_parts:]:
                 if not whole and len(self._lines) > wanted:
-                    self.call_after_refresh(self._draw, True)
+                    self._draw_rest_later()
                     break
                 self._sections.setdefault(anchor, len(self._lines))
                 rendered = Segment.split_and_crop_lines(console.render(renderable, options), width, pad=True,
@@ -155,9 +157,25 @@ class GuidancePane(ScrollView, can_focus=True):
         self.virtual_size = Size(width, len(self._lines))
         self.refresh()
 
+    def _draw_rest_later(self) -> None:
+        # Between keys: drawn straight after the first frame, the rest (18 ms) delayed the DSL's first key.
+        # Scrolling or jumping further down draws it at once (render_line, _section_order).
+        when_quiet = getattr(self.app, "when_quiet", None)
+        if when_quiet is None:
+            self.call_after_refresh(self._draw, True)
+        else:
+            when_quiet(lambda: self._draw(True))
+
+    def on_focus(self) -> None:
+        self._draw(True)  # the DSL has come to read: End and page down must reach the real end
+
     def on_resize(self) -> None:
         self._draw()
         self.call_after_refresh(self._scroll_to_anchor, self.anchor)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._line_style = self.rich_style  # once a frame, not once a line: it is worked out from the CSS
+        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         if self._drawn_width != self.scrollable_content_region.width:
@@ -167,8 +185,8 @@ class GuidancePane(ScrollView, can_focus=True):
         index = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
         if 0 <= index < len(self._lines):
-            return self._lines[index].crop_extend(0, width, self.rich_style)
-        return Strip.blank(width, self.rich_style)
+            return self._lines[index].crop_extend(0, width, self._line_style)
+        return Strip.blank(width, self._line_style)
 
     def _review_line(self, document: Document) -> Text:
         due, reviewed = document.review_due, document.last_reviewed
