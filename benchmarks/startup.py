@@ -66,8 +66,8 @@ def note_settled(app, ready, leave=True):
                 handle.write(repr(time.time()))
             if leave and "--stay" not in sys.argv:
                 app.exit()
-        else:
-            app.call_after_refresh(check)
+        else:  # looked at again in 10 ms: re-armed after every refresh, it kept the screen busy
+            app.set_timer(0.01, lambda: app.call_after_refresh(check))
     app.call_after_refresh(check)
 """
 

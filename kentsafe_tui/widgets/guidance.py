@@ -166,8 +166,12 @@ class GuidancePane(ScrollView, can_focus=True):
         else:
             when_quiet(lambda: self._draw(True))
 
+    def draw_all(self) -> None:
+        """The whole document drawn now, not at the next pause in the typing."""
+        self._draw(True)
+
     def on_focus(self) -> None:
-        self._draw(True)  # the DSL has come to read: End and page down must reach the real end
+        self.draw_all()  # the DSL has come to read: End and page down must reach the real end
 
     def on_resize(self) -> None:
         self._draw()
