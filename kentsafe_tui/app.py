@@ -10,6 +10,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -58,7 +59,7 @@ class KentsafeApp(App):
         self.holding = 0  # saves running in a thread: keys wait for them (see _deliver_keys)
         self.going_on: Counter[str] = Counter()  # of those, the ones letting "typing" or "moving" keys go on
         self._key_arrived: float | None = None  # when the key being answered arrived (see answering_key)
-        self._last_key = time.monotonic()  # when the last key arrived (see when_quiet)
+        self.last_key_at = time.monotonic()  # when the last key arrived (see when_quiet)
         self.freeze_when_complete = False  # set by launch.py, where the process ends with the app (see main.py)
         self._previous_handlers: dict[int, object] = {}
 
@@ -75,7 +76,7 @@ class KentsafeApp(App):
         # here and handed on one at a time, each only once everything the previous one set off has been done
         # (see kentsafe_tui.settle): in order, to the widget that then has the focus.
         if isinstance(event, events.Key) and not event.is_forwarded:
-            self._last_key = time.monotonic()
+            self.last_key_at = time.monotonic()
             if self._key_arrived is None:
                 self._key_arrived = time.monotonic()
             self._held_keys.append(event)
@@ -101,6 +102,9 @@ class KentsafeApp(App):
                 self._deferred += 1
                 self.call_later(self._deliver_keys)
                 return
+            if self._needs_whole_form(self._held_keys[0]):
+                await self.main.form.complete()  # type: ignore[union-attr]
+                await settle(self)  # the form filled from the record, before the key
             self._open_select_list()
             self._deferred = 0
             await super().on_event(self._held_keys.popleft())
@@ -114,7 +118,18 @@ class KentsafeApp(App):
         return not ((self.going_on["typing"] and self._is_typing(key))
                     or (self.going_on["moving"] and self._is_moving(key)))
 
-    def _is_typing(self, key: events.Key) -> bool:
+    def _needs_whole_form(self, key: events.Key) -> bool:
+        """The lower form is still arriving between keys (see LaterFields): typing in the field with the cursor
+        goes on, but any other key (one that moves the focus, opens or saves anything) has the form completed
+        first, so it lands where it would on the whole form."""
+        main = self.main
+        if main is None or main.form_complete:
+            return False
+        if key.key in ("tab", "shift+tab") and main.form.tab_stays_above(self.focused, key.key == "tab"):
+            return False  # from Summary to What happened, every field is in the upper part
+        return not self._is_typing(key, across_fields=False)
+
+    def _is_typing(self, key: events.Key, across_fields: bool = True) -> bool:
         """A key that only edits the text of the form's field it is typed in (or moves between fields): it
         can go on while a save writes, as the save has taken its copy of the record (see EditSession.saved).
         A key that starts anything (a binding, enter, a choice, a dialog) waits for the save."""
@@ -123,7 +138,9 @@ class KentsafeApp(App):
             return False
         if not any(node is main.form for node in focused.ancestors):
             return False
-        if key.key in TYPING_KEYS or (key.key == "enter" and isinstance(focused, TextArea)):
+        if key.key in TYPING_KEYS:
+            return across_fields or key.key not in ("tab", "shift+tab")
+        if key.key == "enter" and isinstance(focused, TextArea):
             return True
         return key.is_printable and "+" not in key.key  # (every binding has a modifier or is an F-key)
 
@@ -145,17 +162,17 @@ class KentsafeApp(App):
         arrived = self._key_arrived
         return arrived is not None and time.monotonic() - arrived < ANSWERING_AT_MOST
 
-    def when_quiet(self, callback: Callable[[], object]) -> None:
+    def when_quiet(self, callback: Callable[[], Any]) -> None:
         """Call back once no key has come for QUIET seconds, and no sooner than that from now: work that can
         wait (the rest of a long guidance document) is done between the DSL's keys, not in front of one."""
         asked = time.monotonic()
 
         def check() -> None:
-            waited = time.monotonic() - max(asked, self._last_key)
+            waited = time.monotonic() - max(asked, self.last_key_at)
             if waited < QUIET or self._held_keys:
                 self.set_timer(max(QUIET - waited, 0.05), check)
             else:
-                callback()
+                self.call_later(callback)  # (a coroutine function is awaited)
 
         self.set_timer(QUIET, check)
 

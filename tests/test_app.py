@@ -351,6 +351,7 @@ async def test_adding_pupil_or_referral_rows_puts_the_cursor_in_each(app, name, 
     # nearly every time, and several rows make a lucky pass of this test vanishingly rare.)
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
+        await main_screen(app).complete_now()  # the lower form, as a tab (or a pause) brings it
         for index in range(4):
             q(app, f"#add-{name}").focus()
             await pilot.pause()
@@ -365,6 +366,7 @@ async def test_a_decision_row_is_added_and_saved_with_who_and_when(app, db_path)
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
         await pilot.press(*"Rumour of a video")
+        await main_screen(app).complete_now()  # the lower form, as a tab (or a pause) brings it
         q(app, "#add-decisions").focus()
         await pilot.pause()
         await pilot.press("enter")
@@ -934,6 +936,7 @@ async def test_a_yes_to_a_referral_question_shows_refer_now_and_adds_the_item(ap
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
         await pilot.press(*"Image shared between two Year 10 pupils")
+        await main_screen(app).complete_now()  # the lower form, as a tab (or a pause) brings it
         assert not shown(q(app, "#refer-now"))
         assert not main_screen(app).query("#q-rq-adult")
         await set_choice(pilot, "#f-category", "nudes")

@@ -168,8 +168,13 @@ async def test_the_complete_screen_is_frozen_only_where_the_process_is_the_apps(
         app = app_on(db_path, library)
         app.freeze_when_complete = alone
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause()
+            screen = app.screen
+            for _ in range(200):  # the records read and the lower form arrived (after the first pause)
+                if screen.form.rest_mounted and screen.welcomed:
+                    break
+                await pilot.pause(0.05)
             await app.workers.wait_for_complete()
+            assert screen.form.rest_mounted and screen.welcomed
         assert bool(frozen) == alone
 
 

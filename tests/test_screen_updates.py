@@ -120,6 +120,8 @@ async def test_the_rest_of_the_guidance_waits_for_a_pause_or_comes_at_once_when_
 
     monkeypatch.setattr(app_module, "QUIET", 30.0)
     async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        await app.screen.form.complete()  # the lower form waits for the same pause: completed by hand
         await ready(pilot)
         guidance = app.screen.guidance
         await pilot.press(*"Video shared")
@@ -139,3 +141,40 @@ async def test_the_rest_of_the_guidance_is_drawn_once_the_keyboard_is_quiet(app)
         await pilot.press("a")
         await until(pilot, lambda: guidance._drawn_parts == len(guidance._parts), "the whole document drawn")
         assert guidance.virtual_size.height == len(guidance._lines)
+
+
+async def test_the_lower_form_arrives_in_a_pause_and_typing_meanwhile_keeps_its_place(app, monkeypatch):
+    """The lower form waits for the keyboard to be quiet (mounted at once, it held the DSL's second key for
+    100-150 ms); typing in Summary goes on meanwhile, and the form is whole and filled after the pause."""
+    import kentsafe_tui.app as app_module
+
+    monkeypatch.setattr(app_module, "QUIET", 1.0)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = app.screen
+        for letter in "Video shared":
+            await pilot.press(letter)
+            await pilot.pause(0.1)
+        assert not screen.form.rest_mounted  # no pause yet
+        await ready(pilot)
+        assert screen.form.query_one("#f-summary").value == "Video shared"
+        assert screen.form.query_one("#f-referral_decision").value == screen.session.edited.referral_decision
+        assert len(screen.form.query("FormPiece")) == 5
+
+
+async def test_a_key_that_needs_the_whole_form_has_it_completed_first(app, monkeypatch):
+    """Before any pause, tabs within the upper part go on; the tab from What happened has the form completed
+    first, so it lands on the first field of the lower form, as on the whole form, and the typing is where it
+    was typed."""
+    import kentsafe_tui.app as app_module
+
+    monkeypatch.setattr(app_module, "QUIET", 30.0)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = app.screen
+        await pilot.press(*"Rumour", "tab", "tab", "shift+tab", "tab", "tab", "tab", "tab", *"Told by tutor")
+        await settled(pilot)
+        assert app.focused is not None and app.focused.id == "f-details"
+        assert not screen.form.rest_mounted  # typing, and tabs within the upper part, never wait for it
+        await pilot.press("tab")
+        await settled(pilot)
+        assert screen.form.rest_mounted and app.focused is not None and app.focused.id == "add-pupils"
+        assert screen.session.edited.summary == "Rumour" and screen.session.edited.details == "Told by tutor"

@@ -72,14 +72,10 @@ def seed_incidents(store) -> None:
 
 
 async def complete(pilot) -> None:
-    """What comes just after the first frame (the lower form) and at the first pause in the typing (the rest
-    of the guidance), there now: a snapshot must not depend on when the pause came."""
+    """What arrives at the first pause in the typing (the lower form, the rest of the guidance), there now:
+    a snapshot must not depend on when the pause came."""
     await pilot.pause()
-    for _ in range(500):
-        if pilot.app.main.form.rest_mounted:
-            break
-        await pilot.pause(0.01)
-    pilot.app.main.guidance.draw_all()
+    await pilot.app.main.complete_now()
     await pilot.pause()
 
 

@@ -38,6 +38,7 @@ from .typing_guard import StrayTyping
 __all__ = ["Context", "MainScreen"]
 
 PANES = {"guidance": "F2 Guidance", "form": "F3 Incident", "checklist": "F4 Checklist"}
+READ_AFTER_FIRST_FRAME = 0.2  # seconds: the screen completes its first layouts first
 
 
 def tab_line(current: str, progress: tuple[int, int], unsaved: bool, saved: str = "") -> Text:
@@ -98,6 +99,12 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
         return self.query_one(ChecklistView)
 
     @property
+    def form_complete(self) -> bool:
+        """The lower form has arrived (it comes a piece at a time, between keys, after the first frame)."""
+        forms = self.query(IncidentForm)
+        return not forms or forms.first().rest_mounted
+
+    @property
     def guidance(self) -> GuidancePane:
         return self.query_one(GuidancePane)
 
@@ -107,24 +114,32 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
         self.set_focus(self.form.query_one("#f-summary"), scroll_visible=False)
         self.form.clock = self.context.store.clock
         self.start_drafts()
-
-    @on(IncidentForm.Ready)
-    def _form_ready(self) -> None:
-        # Parsing holds Python's lock, so a thread alone would still delay the first frame: the read starts
-        # when the screen is complete, which also means a damaged file is reported on a settled screen.
-        # The screen, complete now, lives as long as the app's process: frozen out of the cyclic collector's
-        # walks, as what was loaded before it was (see launch.py; a full collection over it held a key 47 ms
-        # mid-read). Only where the process is the app's alone: a frozen app is never collected when it ends.
-        if self.app.freeze_when_complete:
-            gc.freeze()
         # The app holds each record by its summary and bytes, not parsed: 1.4 times the file, not 5.2.
         self.context.store.hold_lean()
         self.context.store.read_in_background()  # no key waits for a read of the file: the worker reads
-        self._start_reading()
-        self._call_waiting()
+        # Parsing holds Python's lock, so a thread alone would still delay the first frame: the read starts a
+        # moment after it, whether or not the lower form has arrived (that waits for a pause in the typing).
+        self.call_after_refresh(self.set_timer, READ_AFTER_FIRST_FRAME, self._begin_reading)
+
+    def _begin_reading(self) -> None:
+        self._freeze()  # what is on screen so far, before the read makes the collector busy
+        if not self._reading and not self.context.store.loaded:
+            self._start_reading()
         self.run_worker(self._welcome, group="welcome")
         # Another DSL's save is read in the background too, as soon as it is seen (one stat every 2 s).
         self.set_interval(2, self._reread_if_changed)
+
+    @on(IncidentForm.Ready)
+    def _form_ready(self) -> None:
+        self._freeze()  # the lower form, arrived now
+        self._call_waiting()
+
+    def _freeze(self) -> None:
+        # The screen lives as long as the app's process: frozen out of the cyclic collector's walks, as what
+        # was loaded before it was (see launch.py; a full collection over it held a key 47 ms mid-read). Only
+        # where the process is the app's alone: a frozen app is never collected when it ends.
+        if self.app.freeze_when_complete:
+            gc.freeze()
 
     async def _welcome(self) -> None:
         """Once the records are read, say there are incidents to look at: the demo opens the list, any other
@@ -149,14 +164,21 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
             self.form.refresh_heading(dirty=self.unsaved)
 
     def when_complete(self, callback: Callable[[], object]) -> None:
-        """Call back once the lower form has arrived (at once if it has). Leaving while Textual is still
-        mounting it fails inside Textual, so a ctrl+q pressed in the first instant waits that long."""
+        """Call back once the lower form has arrived (at once if it has; it is completed now if not). Leaving
+        while Textual is still mounting it fails inside Textual, so a ctrl+q pressed in the first instant
+        waits that long."""
         forms = self.query(IncidentForm)
         if forms and not forms.first().rest_mounted:
             self._when_complete.append(callback)
+            self.run_worker(forms.first().complete(), group="complete-form")  # now, not at the next pause
             self.set_timer(2, self._call_waiting)  # a quit must never wait for ever
         else:
             callback()
+
+    async def complete_now(self) -> None:
+        """What waits for a pause in the typing (the lower form, the rest of the guidance), done now."""
+        await self.form.complete()
+        self.guidance.draw_all()
 
     def _call_waiting(self) -> None:
         waiting, self._when_complete = self._when_complete, []

@@ -18,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import copy
 import re
+import time
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -26,9 +28,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.geometry import Region, Size
-from textual.lazy import Lazy
 from textual.message import Message
 from textual.visual import visualize
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from ..content import Library
@@ -136,21 +138,83 @@ class FormHeading(Static):
         return self._lines(width, self._said) if width else 0
 
 
+COMPLETE_AT_MOST = 5.0  # seconds
+
+
+class FormPiece(Vertical):
+    """One piece of the lower form (see LaterFields)."""
+
+    DEFAULT_CSS = "FormPiece { height: auto; }"
+
+    def __init__(self, compose_piece: Callable[[], ComposeResult]) -> None:
+        super().__init__()
+        self._compose_piece = compose_piece
+
+    def compose(self) -> ComposeResult:
+        yield from self._compose_piece()
+
+
 class LaterFields(Vertical):
-    """The lower part of the form, mounted after the first frame (see IncidentForm.compose)."""
+    """The lower part of the form, mounted after the first frame a piece at a time, and only while the
+    keyboard is quiet (see KentsafeApp.when_quiet). Mounted in one piece straight after the first frame, it
+    held the screen for 100-150 ms, and the DSL's second key waited for all of it; a piece at a time without
+    waiting for a pause, keys waited for the pieces instead. A key that needs the whole form (anything but
+    typing in the field with the cursor) has it completed first (see `complete`)."""
 
     DEFAULT_CSS = "LaterFields { height: auto; }"
 
-    def __init__(self, compose_rest) -> None:
+    def __init__(self, pieces: list[Callable[[], ComposeResult]]) -> None:
         super().__init__(id="form-rest")
-        self._compose_rest = compose_rest
-
-    def compose(self) -> ComposeResult:
-        yield from self._compose_rest()
+        self._pieces = list(pieces)
+        self._finishing = False
+        self.arrived = asyncio.Event()
 
     def on_mount(self) -> None:
+        self._next_when_quiet()
+
+    def _next_when_quiet(self) -> None:
+        when_quiet = getattr(self.app, "when_quiet", None)
+        if when_quiet is None:
+            self.call_after_refresh(self._mount_next)
+        else:
+            when_quiet(self._mount_next)
+
+    async def _mount_next(self) -> None:
+        if not self.is_attached or not self._pieces:
+            return
+        started = time.monotonic()
+        await self._mount_piece()
+        if self._pieces:
+            # The next piece at once if no key came meanwhile, else at the next pause.
+            self.call_after_refresh(self._after_piece, started)
+
+    def _after_piece(self, started: float) -> None:
+        if getattr(self.app, "last_key_at", 0.0) > started:
+            self._next_when_quiet()
+        else:
+            self.call_later(self._mount_next)
+
+    async def _mount_piece(self) -> None:
+        await self.mount(FormPiece(self._pieces.pop(0)))
+        if not self._pieces and not self._finishing:
+            self._finishing = True
+            self.call_after_refresh(self._arrived)
+
+    def _arrived(self) -> None:
         form = next(node for node in self.ancestors if isinstance(node, IncidentForm))
-        self.call_after_refresh(form._rest_arrived)
+        form._rest_arrived()
+        self.arrived.set()
+
+    async def complete(self) -> None:
+        """Every piece still to come, mounted now; returns once the form is whole and filled (a key waits for
+        this, so never longer than COMPLETE_AT_MOST)."""
+        while self._pieces and self.is_attached:
+            await self._mount_piece()
+        if self.is_attached:
+            try:
+                await asyncio.wait_for(self.arrived.wait(), COMPLETE_AT_MOST)
+            except asyncio.TimeoutError:
+                pass
 
 
 class IncidentForm(VerticalScroll):
@@ -231,14 +295,28 @@ class IncidentForm(VerticalScroll):
         yield from self._field("status", "Status", widget=SafeSelect(_options(STATUSES), allow_blank=False,
                                                                   id="f-status", compact=True))
         yield from self._text_area("details")
-        # Everything below "What happened" is mounted just after the first frame: a DSL reads the top of the
-        # form first, and the screen appears sooner. It fills itself from the incident when it arrives.
-        # (Mounted a piece at a time instead, a key typed meanwhile waited as long at worst, and more keys
-        # waited: measured, and left as one piece.)
-        yield Lazy(LaterFields(self._compose_rest))
+        # Everything below "What happened" arrives after the first frame, between the DSL's keys (see
+        # LaterFields): a DSL reads the top of the form first, and the screen appears sooner. It fills itself
+        # from the incident when it is whole.
+        yield LaterFields([self._pupils, self._referral, self._referrals_and_parents, self._notes,
+                           self._decisions_and_outcome])
 
-    def _compose_rest(self) -> ComposeResult:
+    def tab_stays_above(self, focused: Widget | None, forward: bool) -> bool:
+        """A tab (or shift+tab) from `focused` stays in the form's upper part: it needs no lower form."""
+        if focused is None or self not in focused.ancestors or any(
+                isinstance(node, LaterFields) for node in focused.ancestors):
+            return False
+        return not forward or focused.id != "f-details"  # What happened is the upper part's last field
+
+    async def complete(self) -> None:
+        """The lower form, whole now (a key that needs it waits for this; see KentsafeApp)."""
+        for rest in self.query(LaterFields):
+            await rest.complete()
+
+    def _pupils(self) -> ComposeResult:
         yield from self._list_section("pupils", "Pupils named", "Add a pupil")
+
+    def _referral(self) -> ComposeResult:
         yield Label("Refer at once if any answer is yes", id="referral-check-title", classes="section-title")
         yield Static("", id="refer-now", classes="refer-now")  # above the questions: seen as soon as one is yes
         yield Vertical(id="referral-check")
@@ -247,14 +325,20 @@ class IncidentForm(VerticalScroll):
                                                  id="f-referral_decision"))
         yield from self._field("referral_rationale", "Reason for the decision (needed when not referring)",
                                widget=SafeTextArea(id="f-referral_rationale", classes="short"))
+
+    def _referrals_and_parents(self) -> ComposeResult:
         yield from self._list_section("referrals", "Referrals and reports made", "Add a referral")
         yield from self._field("parents_informed", "Parents informed",
                                widget=SafeSelect(_options(PARENTS_INFORMED), allow_blank=False,
                                                  id="f-parents_informed"))
         yield from self._field("parents_note", "About informing parents (needed when not telling them)",
                                widget=SafeInput(id="f-parents_note"))
+
+    def _notes(self) -> ComposeResult:
         yield from self._text_area("follow_up")
         yield from self._text_area("actions")
+
+    def _decisions_and_outcome(self) -> ComposeResult:
         yield from self._list_section("decisions", "Decisions, each with its reason", "Add a decision")
         yield from self._text_area("outcome")
         yield from self._list_section("transfers", "File sent to another school", "Add a transfer")
