@@ -157,6 +157,9 @@ class Pty:
         pid, fd = pty.fork()
         if pid == 0:
             fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+            # `python -c` puts the working folder first on the path: the app measured is this tree's, even
+            # when the benchmark is run from another (an A/B against an older commit's worktree).
+            os.chdir(REPO)
             os.execvpe(argv[0], argv, env)
         self.pid, self.fd = pid, fd
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
