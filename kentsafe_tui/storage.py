@@ -549,15 +549,21 @@ def drop_gently(replaced: Fragments, pause: Callable[[], None] | None, data: dic
     for plan in (replaced.plans or {}).values():
         containers += [plan.docs, plan.ids, plan.starts, plan.ends, plan.breaks, plan.loose]
     containers += [table for table in (data or {}).values() if isinstance(table, dict)]
+    empty_gently(containers, pause)
+    replaced.raw = None
+
+
+def empty_gently(containers: list[Any], pause: Callable[[], None], chunk: int = 2048) -> None:
+    """Empty these lists, dicts and sets a chunk at a time, offering the interpreter (`pause`) between: what
+    was the last reference to many objects frees them a chunk at a time, not in one long call."""
     for container in containers:
         while container:
             if isinstance(container, list):
-                del container[-2048:]
+                del container[-chunk:]
             else:
-                for _ in range(min(2048, len(container))):
+                for _ in range(min(chunk, len(container))):
                     container.popitem() if isinstance(container, dict) else container.pop()
             pause()
-    replaced.raw = None
 
 
 def _hold(path: Path) -> int | None:

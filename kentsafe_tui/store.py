@@ -98,6 +98,7 @@ from .storage import (
     check_head,
     decode_as,
     drop_gently,
+    empty_gently,
 )
 
 __all__ = [
@@ -495,21 +496,6 @@ def _offer(busy: Callable[[], bool] | None = None) -> None:
         time.sleep(0.001)
 
 
-def _drop_in_chunks(containers: list[Any], offer: Callable[[], None], chunk: int = 2048) -> None:
-    """Empty these lists and dicts (of the records read before) a chunk at a time, offering the interpreter
-    between: a re-read let go of the old summaries and search texts at once, and a key typed just after
-    another DSL's save waited 90-140 ms for it at 50,000. Only the store's own containers, never a list it
-    has handed out."""
-    for container in containers:
-        while container:
-            if isinstance(container, dict):
-                for _ in range(min(chunk, len(container))):
-                    container.popitem()
-            else:
-                del container[-chunk:]
-            offer()
-
-
 def _sorted_gently(items: list[Any], key: Callable[[Any], Any], chunk: int = 4096) -> list[Any]:
     """`sorted(items, key=key)`, without one long call: sorting 50,000 summaries in one call held the
     interpreter for 85 ms, and the screen's keys with it, while the app reads in the background. Chunks are
@@ -646,7 +632,9 @@ class Store:
                 self._ascending = _sorted_gently(list(self._summaries.values()), _newest_first)
                 self._summary_generation = self._storage.generation
                 if offer is not None:
-                    _drop_in_chunks([old_order, old], offer)
+                    # Let go of the summaries read before a chunk at a time: at once, a key typed just after
+                    # another DSL's save waited 90-140 ms for it at 50,000 (only the store's own lists).
+                    empty_gently([old_order, old], offer)
             return self._ascending
 
     def _refresh_rows(self, data: dict[str, Any], doc_ids: list[str], summaries: bool) -> None:
@@ -726,7 +714,7 @@ class Store:
                     else:
                         searched = {}
                 if offer is not None:
-                    _drop_in_chunks([part for found in searched.values() for part in found], offer)
+                    empty_gently([part for found in searched.values() for part in found], offer)
         finally:
             if collecting:
                 gc.freeze()

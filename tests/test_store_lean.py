@@ -412,7 +412,7 @@ def test_read_in_background_answers_from_what_is_held_and_saves_still_see_the_ne
 
 def test_a_gentle_re_read_lets_go_of_the_old_summaries_and_searches_in_steps(store, monkeypatch):
     """The summaries, their order and the search bases of the records read before are emptied in steps (see
-    `_drop_in_chunks`), not dropped in one piece as the re-read ends."""
+    `empty_gently`), not dropped in one piece as the re-read ends."""
     import kentsafe_tui.store as store_module
 
     for n in range(3):
@@ -422,14 +422,14 @@ def test_a_gentle_re_read_lets_go_of_the_old_summaries_and_searches_in_steps(sto
     app.summaries(search="record")  # a search kept, as the list's filter keeps one
     old_rows = app.summaries()
     emptied = []
-    chunked = store_module._drop_in_chunks
+    chunked = store_module.empty_gently
 
     def counting(containers, offer, chunk=2048):
         sizes = [len(container) for container in containers]
         chunked(containers, offer, chunk)
         emptied.append((sizes, [len(container) for container in containers]))
 
-    monkeypatch.setattr(store_module, "_drop_in_chunks", counting)
+    monkeypatch.setattr(store_module, "empty_gently", counting)
     open_as(store.path, store, False).create(make_incident(summary="Another DSL's"))
     assert app.load(search=True, gentle=True) == 4
     assert len(emptied) == 2
