@@ -964,6 +964,7 @@ async def test_a_nudes_incident_saves_and_stays_on_screen(app, db_path):
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause()
         await pilot.press(*"Image shared between two Year 10 pupils")
+        await main_screen(app).complete_now()  # the lower form, as a tab (or a pause) brings it
         await set_choice(pilot, "#f-category", "nudes")
         await set_choice(pilot, "#q-rq-adult", "yes")
         await set_choice(pilot, "#f-referral_decision", "not_referred")

@@ -17,6 +17,14 @@ from kentsafe_tui.store import Store
 from .conftest import make_incident
 
 
+async def read(pilot, done) -> None:
+    """Until `done()`: the records are read from a moment after the first frame (READ_AFTER_FIRST_FRAME)."""
+    for _ in range(200):
+        if done():
+            return
+        await pilot.pause(0.05)
+
+
 def app_on(path, library: Library) -> KentsafeApp:
     store = Store(path, user="Alice DSL", checklist_for=library.checklist_for, read_now=False)
     return KentsafeApp(Context(store=store, library=library, drafts=Drafts(store.path, store.user)))
@@ -42,9 +50,9 @@ async def test_the_app_holds_records_lean_and_opens_and_saves_them_as_read(db_pa
     first = Store(db_path, user="Alice").create(make_incident("Already recorded"))
     app = app_on(db_path, library)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        await app.workers.wait_for_complete()
         store = app.context.store
+        await read(pilot, lambda: store.loaded)
+        await app.workers.wait_for_complete()
         assert store.loaded
         assert all(isinstance(doc, Stub) for doc in store._storage._data["incidents"].values())
         await pilot.press("ctrl+o")
@@ -118,7 +126,7 @@ async def test_a_database_found_damaged_after_start_ends_the_app_with_one_line(d
     before = db_path.read_bytes()
     app = app_on(db_path, library)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+        await read(pilot, lambda: app.return_code is not None)
         await app.workers.wait_for_complete()
         await pilot.pause()
     assert app.return_code == 1
