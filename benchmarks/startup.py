@@ -222,6 +222,8 @@ class Pty:
         out, shown, last = b"", float("nan"), float("nan")
         wanted = re.compile(pattern)
         while (waited := time.perf_counter() - sent) < 5:
+            # Once it is shown, the key's last frame is the one before a pause of QUIET (the cursor's blink
+            # comes later); nan, and the wait is over, if it is never shown.
             ready, _, _ = select.select([self.fd], [], [], QUIET if shown == shown else 5 - waited)
             if not ready:
                 break
@@ -233,7 +235,7 @@ class Pty:
                     shown = last
                     if not settle:
                         break
-        return shown, last
+        return shown, last if shown == shown else float("nan")
 
     def wait(self) -> None:
         while True:
@@ -525,7 +527,7 @@ def main() -> None:
             session.drain(0.3)
             # Discard it: the list opens. Timed to the frame showing its first row (an id, then a date), and to
             # the end of the last frame it draws (the same rows drawn again, then the scrollbar).
-            shown, last = session.shown_then_quiet(b"\r", rb"\d{4}-\d{4,} +\d\d/\d\d/\d\d")
+            shown, last = session.shown_then_quiet(b"\r", rb"\d{4}-\d{4,} +(?:\x1b\[[\d;]*m)*\d\d/\d\d/\d\d")
             session.drain(1)
             print(f"{'opening the incident list':<34} rows on screen {shown * 1000:.0f} ms, last frame "
                   f"{last * 1000:.0f} ms ({max(args.sizes):,} incidents)")
