@@ -178,3 +178,27 @@ async def test_a_key_that_needs_the_whole_form_has_it_completed_first(app, monke
         await settled(pilot)
         assert screen.form.rest_mounted and app.focused is not None and app.focused.id == "add-pupils"
         assert screen.session.edited.summary == "Rumour" and screen.session.edited.details == "Told by tutor"
+
+
+async def test_a_resize_to_the_size_already_laid_out_lays_out_nothing_and_a_real_one_still_does(app):
+    """Textual's first layout sends the screen a Resize of the size it was just laid out at, which laid it out
+    twice more while the DSL's first key waited. That one is let go; a real resize is laid out as before."""
+    from textual import events
+
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await ready(pilot)
+        await screen.complete_now()  # (the rest of the guidance, drawn at the first pause, is a layout too)
+        await settled(pilot)
+        layouts = []
+        refresh_layout = screen._refresh_layout
+        screen._refresh_layout = lambda *a, **k: (layouts.append(a), refresh_layout(*a, **k))[1]
+        screen.post_message(events.Resize(screen.size, screen.size))
+        await settled(pilot)
+        assert layouts == []
+        await pilot.resize_terminal(80, 24)
+        await settled(pilot)
+        assert layouts and screen.has_class("-narrow") and not screen.has_class("-wide")
+        assert screen.form.size.width > 70  # one pane at a time, the whole width
+        await pilot.resize_terminal(*WIDE)
+        await settled(pilot)
+        assert screen.has_class("-wide") and screen.form.size.width < WIDE[0] // 2

@@ -13,7 +13,7 @@ import gc
 from collections.abc import Callable
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
@@ -76,6 +76,16 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
         self.init_flows()
 
     # Layout --------------------------------------------------------------------------------------------
+    def _on_resize(self, event: events.Resize) -> None:
+        # Textual's first layout sends the screen a Resize of the very size it was laid out at, and Screen's
+        # handler lays it out again, three times in all (25-35 ms), just as the DSL's first key arrives: the
+        # key waited for them. A real resize (another size, or a breakpoint class to change) goes on to
+        # Screen's handler as before. (Textual 8 calls each class's handler unless the default is prevented;
+        # textual is pinned below 9.)
+        wide = event.size.width >= self.HORIZONTAL_BREAKPOINTS[1][0]
+        if event.size == self._compositor.size and self.has_class("-wide") == wide:
+            event.prevent_default()
+
     def compose(self) -> ComposeResult:
         # The breakpoint class Textual would add at the first resize, added now: restyling every widget
         # again when it arrives was a fifth of the time to the first frame.
