@@ -164,7 +164,8 @@ class KentsafeApp(App):
 
     def when_quiet(self, callback: Callable[[], Any]) -> None:
         """Call back once no key has come for QUIET seconds, and no sooner than that from now: work that can
-        wait (the rest of a long guidance document) is done between the DSL's keys, not in front of one."""
+        wait (the lower form, the rest of a long guidance document) is done between the DSL's keys, not in front
+        of one."""
         asked = time.monotonic()
 
         def check() -> None:
