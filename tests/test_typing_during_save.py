@@ -103,7 +103,7 @@ async def test_typing_goes_on_during_a_save_and_stays_unsaved_after_it(app, db_p
         assert screen.session.edited.summary == "Video shared in Year 9"
         assert screen.session.base.id == records[0].id
         assert screen.unsaved  # ...and is not counted as saved
-        assert any("not saved yet" in message for message in app.seen)
+        await until(pilot, lambda: any("not saved yet" in message for message in app.seen), "the notice")
         assert "Saved at" not in str(screen.form.border_title)  # the border says so only with nothing unsaved
 
         send(app, ["ctrl+s"])
@@ -113,6 +113,38 @@ async def test_typing_goes_on_during_a_save_and_stays_unsaved_after_it(app, db_p
         assert saved.summary == "Video shared in Year 9" and saved.rev == 2  # the same incident, no conflict
         assert str(screen.form.border_title).startswith(f"Incident {saved.id} · Saved at ")
         assert len(make_store(db_path, library, now_local).incidents()) == 1
+
+
+async def test_the_notice_of_typing_kept_unsaved_waits_for_a_pause_and_is_not_given_once_saved(app):
+    """The notice is a toast, composed and laid out as a key waits (about 40 ms at a large school's size): it
+    comes at the next pause in the typing, and not at all if a second save has already saved what it is about."""
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await ready(pilot)
+        gate = Gate(app.context.store)
+        send(app, ["text:Video shared", "ctrl+s", "text: in"])
+        await saving(pilot, gate)
+        await finish(pilot, gate)
+        assert screen.unsaved
+        for letter in " Year 9":  # typing on, a key every 0.1 s: no pause of 0.3 s yet
+            send(app, [f"text:{letter}"])
+            await asyncio.sleep(0.1)
+            assert not any("not saved yet" in message for message in app.seen)
+        await until(pilot, lambda: any("not saved yet" in message for message in app.seen), "the notice")
+        assert q(app, "#f-summary", Input).value == "Video shared in Year 9"
+
+        app.seen.clear()
+        gate = Gate(app.context.store)
+        send(app, ["text:, Tuesday", "ctrl+s", "text:!"])
+        await saving(pilot, gate)
+        await until(pilot, lambda: q(app, "#f-summary", Input).value.endswith("!"), "typing during the save")
+        await finish(pilot, gate)
+        assert screen.unsaved
+        send(app, ["ctrl+s"])  # what the notice would be about is saved before the pause
+        await until(pilot, lambda: not screen.unsaved, "the second save")
+        await asyncio.sleep(0.5)
+        await settled(pilot)
+        assert not any("not saved yet" in message for message in app.seen)
+        assert q(app, "#f-summary", Input).value == "Video shared in Year 9, Tuesday!"
 
 
 async def test_typing_during_the_save_of_an_opened_incident_saves_next_time_without_a_conflict(db_path, library):
