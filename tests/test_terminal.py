@@ -200,3 +200,37 @@ def test_the_demo_says_demo_and_leaves_no_database_behind(terminal, tmp_path):
     terminal.wait_for("KENTSAFE-EXITED=0")
     assert not path.parent.exists()
     assert not (tmp_path / "home" / ".local" / "share" / "kentsafe").exists()  # the real database untouched
+
+
+WATCH_FLOW_CONTROL = '''
+import sys, termios
+
+class _Watch:
+    """Notes whether the terminal's flow control is on at the moment the app's toolkit starts to load."""
+    def find_spec(self, name, path=None, target=None):
+        if name == "textual":
+            sys.meta_path.remove(self)
+            on = termios.tcgetattr(sys.stdin.fileno())[0] & termios.IXON
+            with open({out!r}, "w") as file:
+                file.write("on" if on else "off")
+        return None
+
+sys.meta_path.insert(0, _Watch())
+'''
+
+
+def test_ctrl_s_is_the_apps_from_the_start_and_the_terminal_gets_its_flow_control_back(terminal, tmp_path):
+    """Flow control (ctrl+s stops the terminal's output) is switched off by kentsafe's first lines, not when the
+    toolkit takes the terminal over ~0.4 s later: a line and ctrl+s typed at once saved nothing before."""
+    hook, seen = tmp_path / "hook", tmp_path / "flow-control-at-toolkit-import"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(WATCH_FLOW_CONTROL.format(out=str(seen)))
+    db = tmp_path / "records.json"
+    terminal.start("--db", str(db), "--user", "Jo DSL", env={"PYTHONPATH": str(hook)})
+    terminal.wait_for("Summary *")
+    assert seen.read_text() == "off"  # already off while the toolkit was still to be loaded
+    tty = terminal.tmux("display-message", "-p", "-t", "k", "#{pane_tty}").strip()
+    terminal.keys("C-q")
+    terminal.wait_for("KENTSAFE-EXITED=0")
+    settings = subprocess.run(["stty", "-a", "-F", tty], capture_output=True, text=True).stdout.split()
+    assert "ixon" in settings and "-ixon" not in settings  # the shell has its flow control back
