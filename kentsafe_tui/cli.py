@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import msgspec
 
-from . import __version__, flow_control
+from . import __version__, typeahead
 from .dates import now_local
 from .model import ValidationError
 from .paths import default_db_path
@@ -482,7 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command is not None:
-            flow_control.release()  # ctrl+s is the app's key; a command gives the terminal its own back
+            typeahead.release()  # a command reads the terminal as the shell left it
         handler = COMMANDS.get(args.command, cmd_app)
         return handler(args)
     except UsageError as problem:

@@ -202,35 +202,52 @@ def test_the_demo_says_demo_and_leaves_no_database_behind(terminal, tmp_path):
     assert not (tmp_path / "home" / ".local" / "share" / "kentsafe").exists()  # the real database untouched
 
 
-WATCH_FLOW_CONTROL = '''
-import sys, termios
 
-class _Watch:
-    """Notes whether the terminal's flow control is on at the moment the app's toolkit starts to load."""
+HOLD_THE_TOOLKIT = '''
+import os, sys, termios, time
+
+class _Hold:
+    """As the app's toolkit starts to load: note how the terminal is set, then wait for the test's keys."""
     def find_spec(self, name, path=None, target=None):
         if name == "textual":
             sys.meta_path.remove(self)
-            on = termios.tcgetattr(sys.stdin.fileno())[0] & termios.IXON
-            with open({out!r}, "w") as file:
-                file.write("on" if on else "off")
+            settings = termios.tcgetattr(sys.stdin.fileno())
+            taken = not (settings[0] & (termios.IXON | termios.ICRNL) or settings[3] & (termios.ICANON | termios.ECHO))
+            with open({seen!r}, "w") as file:
+                file.write("as the app sets it" if taken else "as the shell left it")
+            deadline = time.monotonic() + 20
+            while not os.path.exists({go!r}) and time.monotonic() < deadline:
+                time.sleep(0.02)
         return None
 
-sys.meta_path.insert(0, _Watch())
+sys.meta_path.insert(0, _Hold())
 '''
 
 
-def test_ctrl_s_is_the_apps_from_the_start_and_the_terminal_gets_its_flow_control_back(terminal, tmp_path):
-    """Flow control (ctrl+s stops the terminal's output) is switched off by kentsafe's first lines, not when the
-    toolkit takes the terminal over ~0.4 s later: a line and ctrl+s typed at once saved nothing before."""
-    hook, seen = tmp_path / "hook", tmp_path / "flow-control-at-toolkit-import"
+def test_keys_typed_while_kentsafe_starts_arrive_as_typed_and_the_shell_gets_its_terminal_back(terminal, tmp_path):
+    """Until the toolkit took the terminal over (~0.4 s of imports), the terminal's line discipline had the keys:
+    ctrl+s was taken as "stop output", enter arrived as ctrl+j (so "+ Add a pupil" was not pressed and the name
+    after it was refused). kentsafe's first lines now set the terminal as the app will. Here the toolkit's load
+    is held until a whole burst, ending in ctrl+s, has been typed."""
+    hook, seen, go = tmp_path / "hook", tmp_path / "terminal-at-toolkit-load", tmp_path / "go"
     hook.mkdir()
-    (hook / "sitecustomize.py").write_text(WATCH_FLOW_CONTROL.format(out=str(seen)))
+    (hook / "sitecustomize.py").write_text(HOLD_THE_TOOLKIT.format(seen=str(seen), go=str(go)))
     db = tmp_path / "records.json"
     terminal.start("--db", str(db), "--user", "Jo DSL", env={"PYTHONPATH": str(hook)})
-    terminal.wait_for("Summary *")
-    assert seen.read_text() == "off"  # already off while the toolkit was still to be loaded
+    deadline = time.monotonic() + 30
+    while not seen.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert seen.read_text() == "as the app sets it"
+    burst = b"Video shared\tyesterday 15:40\t\t\t\tTold by tutor.\t\rSam Pupil\x13"
+    terminal.tmux("send-keys", "-t", "k", "-H", *(f"{byte:02x}" for byte in burst))  # one write, as over SSH
+    time.sleep(0.3)  # the terminal has had the keys before the toolkit goes on
     tty = terminal.tmux("display-message", "-p", "-t", "k", "#{pane_tty}").strip()
+    go.touch()
+    terminal.wait_for("Saved at")
+    record = show(db, "2026-0001")
+    assert record["summary"] == "Video shared" and record["details"] == "Told by tutor."
+    assert [pupil["name"] for pupil in record["pupils"]] == ["Sam Pupil"]
     terminal.keys("C-q")
     terminal.wait_for("KENTSAFE-EXITED=0")
     settings = subprocess.run(["stty", "-a", "-F", tty], capture_output=True, text=True).stdout.split()
-    assert "ixon" in settings and "-ixon" not in settings  # the shell has its flow control back
+    assert {"ixon", "icrnl", "icanon", "echo"} <= set(settings)  # the shell has its terminal back
