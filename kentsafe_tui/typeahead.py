@@ -12,6 +12,7 @@ is imported here: this runs before anything else is loaded.
 from __future__ import annotations
 
 import atexit
+import os
 import sys
 
 try:
@@ -27,6 +28,12 @@ _TAKEN = ((IFLAG, ("IXON", "IXOFF", "ICRNL", "INLCR", "IGNCR")), (LFLAG, ("ECHO"
 _held: tuple[int, list] | None = None  # the terminal and its settings as they were
 
 
+def _in_front(fd: int) -> bool:
+    """This process's group has the terminal: setting it from the background would stop the process (SIGTTOU),
+    as `kentsafe export ... &` would have been."""
+    return os.tcgetpgrp(fd) == os.getpgrp()
+
+
 def _masks() -> list[tuple[int, int]]:
     return [(index, sum(getattr(termios, name) for name in names)) for index, names in _TAKEN]
 
@@ -39,7 +46,7 @@ def hold(stream=None) -> None:
     stream = sys.stdin if stream is None else stream
     try:
         fd = stream.fileno()
-        if not stream.isatty():
+        if not stream.isatty() or not _in_front(fd):  # in the background the keys are the shell's
             return
         before = termios.tcgetattr(fd)
         after = list(before)
@@ -61,6 +68,8 @@ def release() -> None:
     fd, before = _held
     _held = None
     try:
+        if not _in_front(fd):  # sent to the background (ctrl+z, bg): the shell has set the terminal its way
+            return
         now = termios.tcgetattr(fd)
         for index, mask in _masks():
             now[index] = (now[index] & ~mask) | (before[index] & mask)

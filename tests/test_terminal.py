@@ -251,3 +251,17 @@ def test_keys_typed_while_kentsafe_starts_arrive_as_typed_and_the_shell_gets_its
     terminal.wait_for("KENTSAFE-EXITED=0")
     settings = subprocess.run(["stty", "-a", "-F", tty], capture_output=True, text=True).stdout.split()
     assert {"ixon", "icrnl", "icanon", "echo"} <= set(settings)  # the shell has its terminal back
+
+
+def test_a_command_sent_to_the_background_runs_on(terminal, tmp_path):
+    """`kentsafe list ... &` from a shell with job control: the terminal belongs to the shell, so kentsafe leaves
+    its settings alone (setting them from the background stops the process, "Stopped (tty output)")."""
+    db, out = tmp_path / "records.json", tmp_path / "list.txt"
+    terminal.tmux("new-session", "-d", "-s", "k", "-x", "100", "-y", "30",
+                  f"env -u COLUMNS -u LINES HOME={shlex.quote(str(tmp_path))} bash --norc --noprofile -i")
+    command = f"{shlex.quote(str(KENTSAFE))} list --db {shlex.quote(str(db))} > {shlex.quote(str(out))} 2>&1 & " \
+              "wait $!; echo BACKGROUND-DONE=$?"
+    terminal.tmux("send-keys", "-t", "k", "-l", command)
+    terminal.tmux("send-keys", "-t", "k", "Enter")
+    terminal.wait_for("BACKGROUND-DONE=0")
+    assert "no incidents" in out.read_text()

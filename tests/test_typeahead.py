@@ -25,9 +25,11 @@ TAKEN = ((IFLAG, termios.IXON | termios.ICRNL), (LFLAG, termios.ECHO | termios.I
 
 
 @pytest.fixture
-def terminal():
-    """A pseudo-terminal set as a login shell has it (sane); yields its two ends."""
+def terminal(monkeypatch):
+    """A pseudo-terminal set as a login shell has it (sane), with this process's group in front (it is not
+    the test process's controlling terminal, so that is said for it); yields its two ends."""
     leader, follower = pty.openpty()
+    monkeypatch.setattr(typeahead.os, "tcgetpgrp", lambda fd: os.getpgrp() if fd == follower else -1)
     settings = termios.tcgetattr(follower)
     settings[IFLAG] |= termios.IXON | termios.ICRNL
     settings[LFLAG] |= termios.ECHO | termios.ICANON | termios.ISIG | termios.IEXTEN
@@ -93,6 +95,14 @@ def test_release_gives_back_only_what_hold_changed(terminal):
     assert as_a_shell_has_it(stream) and termios.tcgetattr(stream.fileno())[IFLAG] & termios.IXANY
 
 
+def test_in_the_background_the_terminal_is_left_alone(terminal, monkeypatch):
+    """`kentsafe export ... &`: setting the terminal from the background would stop the process."""
+    leader, stream = terminal
+    monkeypatch.setattr(typeahead.os, "tcgetpgrp", lambda fd: os.getpgrp() + 1)  # another group has it
+    typeahead.hold(stream)
+    assert as_a_shell_has_it(stream)
+
+
 def test_no_terminal_nothing_held():
     typeahead.hold(io.StringIO("not a terminal"))  # a pipe or a file: no settings to change, no error
     typeahead.release()
@@ -115,7 +125,7 @@ def test_the_command_holds_the_terminal_before_importing_anything_else():
     only: the ~0.4 s of imports come after the hold."""
     assert 'kentsafe = "kentsafe_tui.start:main"' in (ROOT / "pyproject.toml").read_text()
     for name, allowed in (("start", {"__future__", "typeahead"}),
-                          ("typeahead", {"__future__", "atexit", "sys", "termios"})):
+                          ("typeahead", {"__future__", "atexit", "os", "sys", "termios"})):
         tree = ast.parse((ROOT / "kentsafe_tui" / f"{name}.py").read_text())
         top = {alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
         top |= {node.module or alias.name for node in tree.body if isinstance(node, ast.ImportFrom)
