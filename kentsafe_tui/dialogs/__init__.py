@@ -38,6 +38,12 @@ class Dialog(ModalScreen):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
+    def _on_resize(self, event: events.Resize) -> None:
+        # As MainScreen._on_resize: the Resize Textual sends a new screen at the size it was just laid out at
+        # would lay it out again, a second full render of a dialog as it opens.
+        if event.size == self._compositor.size:
+            event.prevent_default()
+
 
 MAIN_SCREEN_KEYS = frozenset(key for action in MAIN_KEYS for key in action.keys)
 
