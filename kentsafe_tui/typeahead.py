@@ -35,7 +35,8 @@ def _in_front(fd: int) -> bool:
 
 
 def _masks() -> list[tuple[int, int]]:
-    return [(index, sum(getattr(termios, name) for name in names)) for index, names in _TAKEN]
+    kept = {"ISIG"} if os.environ.get("TEXTUAL_ALLOW_SIGNALS") else set()  # as the driver reads it
+    return [(index, sum(getattr(termios, name) for name in names if name not in kept)) for index, names in _TAKEN]
 
 
 def hold(stream=None) -> None:

@@ -135,3 +135,12 @@ def test_the_command_holds_the_terminal_before_importing_anything_else():
     main = next(node for node in start.body if isinstance(node, ast.FunctionDef) and node.name == "main")
     first, second = (ast.unparse(node) for node in main.body[:2])
     assert first == "typeahead.hold()" and second.startswith("from .cli import")  # the hold comes first
+
+
+def test_ctrl_c_stops_the_start_where_the_toolkit_is_told_to_let_it(terminal, monkeypatch):
+    """TEXTUAL_ALLOW_SIGNALS: Textual leaves ctrl+c as a signal, and so does the start."""
+    leader, stream = terminal
+    monkeypatch.setenv("TEXTUAL_ALLOW_SIGNALS", "1")
+    typeahead.hold(stream)
+    settings = termios.tcgetattr(stream.fileno())
+    assert settings[LFLAG] & termios.ISIG and not settings[LFLAG] & termios.ICANON
