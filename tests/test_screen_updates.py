@@ -228,3 +228,24 @@ async def test_a_dialog_is_not_laid_out_again_at_the_size_it_opened_at_and_follo
         await pilot.resize_terminal(80, 24)
         await settled(pilot)
         assert layouts and dialog.size == (80, 24) and rows.size.width < wide_rows
+
+
+async def test_a_key_that_needs_the_whole_form_waits_for_one_layout_not_one_a_piece(app, monkeypatch):
+    """Completing the lower form for a key (the tab out of What happened before any pause) laid the screen out
+    and drew it after each piece and each list it filled, nine times, 60% of that wait. It is laid out once,
+    after the form is whole and filled."""
+    import kentsafe_tui.app as app_module
+
+    monkeypatch.setattr(app_module, "QUIET", 30.0)  # no pause comes: the form is still to arrive
+    async with app.run_test(size=WIDE) as pilot:
+        await settled(pilot)
+        screen = app.screen
+        assert not screen.form.rest_mounted
+        layouts = []
+        refresh_layout = screen._refresh_layout
+        screen._refresh_layout = lambda *a, **k: (layouts.append(a), refresh_layout(*a, **k))[1]
+        await screen.form.complete()
+        assert screen.form.rest_mounted and layouts == []  # whole and filled, and nothing laid out meanwhile
+        await settled(pilot)
+        assert layouts  # then laid out, once it is all there
+        assert screen.form.query_one("#add-pupils").region.height > 0
