@@ -249,3 +249,33 @@ async def test_a_key_that_needs_the_whole_form_waits_for_one_layout_not_one_a_pi
         await settled(pilot)
         assert layouts  # then laid out, once it is all there
         assert screen.form.query_one("#add-pupils").region.height > 0
+
+
+async def test_the_pane_with_the_cursor_is_marked_and_a_tab_within_it_restyles_nothing(app):
+    """The heavy border of the pane holding the cursor was `.pane:focus-within`, and Textual restyled every
+    widget of that pane at each tab inside it (about 200 in the whole form, 30 ms a tab). It is a class now,
+    changed only when the cursor moves to another pane."""
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await ready(pilot)
+        marked = lambda: [pane for pane in ("guidance", "form", "checklist")  # noqa: E731
+                          if screen.query_one(f"#{pane}").has_class("-has-cursor")]
+        assert marked() == ["form"]
+        restyled = []
+        update_nodes = app.stylesheet.update_nodes
+        app.stylesheet.update_nodes = lambda nodes, *a, **k: (restyled.append(len(list(nodes))),
+                                                               update_nodes(nodes, *a, **k))[1]
+        screen.set_focus(screen.query_one("#f-details"))
+        await settled(pilot)
+        restyled.clear()
+        await pilot.press("tab")  # What happened -> "+ Add a pupil", the whole form mounted
+        await settled(pilot)
+        assert app.focused.id == "add-pupils" and sum(restyled) < 20
+        await pilot.press("f2")
+        await settled(pilot)
+        assert marked() == ["guidance"]
+        await pilot.press("f1")  # a dialog over the screen: the pane keeps its mark beneath it
+        await settled(pilot)
+        assert marked() == ["guidance"]
+        await pilot.press("escape", "f4")
+        await settled(pilot)
+        assert marked() == ["checklist"]

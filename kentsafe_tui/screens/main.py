@@ -253,7 +253,18 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
         return widget is not None and any(node.id == pane for node in widget.ancestors_with_self)
 
     def on_descendant_focus(self) -> None:
+        self._show_cursor_pane()
         self._update_tabs()
+
+    def on_descendant_blur(self) -> None:
+        self.call_after_refresh(self._show_cursor_pane)  # the focus may have gone nowhere (a dialog keeps it)
+
+    def _show_cursor_pane(self) -> None:
+        """The pane holding the cursor has the heavy border (see app.tcss). A class set only when the pane
+        changes: a tab within a pane restyles nothing."""
+        focused = self.focused
+        for pane in PANES:
+            self.query_one(f"#{pane}").set_class(self._inside(focused, pane), "-has-cursor")
 
     # Keys ----------------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
