@@ -96,7 +96,7 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
         yield Static("", id="tabs")
         with Horizontal(id="panes"):
             yield GuidancePane(self.context.library, self.context.today, id="guidance", classes="pane")
-            yield IncidentForm(self.context.library, id="form", classes="pane -active")
+            yield IncidentForm(self.context.library, id="form", classes="pane -active -has-cursor")
             yield ChecklistView(id="checklist", classes="pane")
         yield SteadyFooter(compact=True)
 
