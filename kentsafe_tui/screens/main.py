@@ -264,7 +264,8 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
         changes: a tab within a pane restyles nothing."""
         focused = self.focused
         for pane in PANES:
-            self.query_one(f"#{pane}").set_class(self._inside(focused, pane), "-has-cursor")
+            for node in self.query(f"#{pane}"):  # (none once the screen is being taken down)
+                node.set_class(self._inside(focused, pane), "-has-cursor")
 
     # Keys ----------------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
