@@ -11,6 +11,15 @@ from .keys_helpers import settled
 from .test_typing_during_save import app, ready, until  # noqa: F401 - the same app, as fixtures
 
 
+
+def layouts_of(screen) -> list:
+    """Each layout of the screen from now on, as it happens."""
+    layouts: list = []
+    refresh_layout = screen._refresh_layout
+    screen._refresh_layout = lambda *a, **k: (layouts.append(a), refresh_layout(*a, **k))[1]
+    return layouts
+
+
 async def test_the_footer_is_made_again_only_when_its_keys_change(app):
     """Textual's footer removed and mounted its keys at every move of the focus, delaying that key's frame."""
     from kentsafe_tui.widgets.footer import SteadyFooter
@@ -189,9 +198,7 @@ async def test_a_resize_to_the_size_already_laid_out_lays_out_nothing_and_a_real
         screen = await ready(pilot)
         await screen.complete_now()  # (the rest of the guidance, drawn at the first pause, is a layout too)
         await settled(pilot)
-        layouts = []
-        refresh_layout = screen._refresh_layout
-        screen._refresh_layout = lambda *a, **k: (layouts.append(a), refresh_layout(*a, **k))[1]
+        layouts = layouts_of(screen)
         screen.post_message(events.Resize(screen.size, screen.size))
         await settled(pilot)
         assert layouts == []
@@ -217,9 +224,7 @@ async def test_a_dialog_is_not_laid_out_again_at_the_size_it_opened_at_and_follo
         await settled(pilot)
         dialog = app.screen
         assert isinstance(dialog, IncidentListScreen)
-        layouts = []
-        refresh_layout = dialog._refresh_layout
-        dialog._refresh_layout = lambda *a, **k: (layouts.append(a), refresh_layout(*a, **k))[1]
+        layouts = layouts_of(dialog)
         dialog.post_message(events.Resize(dialog.size, dialog.size))
         await settled(pilot)
         assert layouts == []
@@ -241,9 +246,7 @@ async def test_a_key_that_needs_the_whole_form_waits_for_one_layout_not_one_a_pi
         await settled(pilot)
         screen = app.screen
         assert not screen.form.rest_mounted
-        layouts = []
-        refresh_layout = screen._refresh_layout
-        screen._refresh_layout = lambda *a, **k: (layouts.append(a), refresh_layout(*a, **k))[1]
+        layouts = layouts_of(screen)
         await screen.form.complete()
         assert screen.form.rest_mounted and layouts == []  # whole and filled, and nothing laid out meanwhile
         await settled(pilot)
