@@ -177,10 +177,9 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
         """Call back once the lower form has arrived (at once if it has; it is completed now if not). Leaving
         while Textual is still mounting it fails inside Textual, so a ctrl+q pressed in the first instant
         waits that long."""
-        forms = self.query(IncidentForm)
-        if forms and not forms.first().rest_mounted:
+        if not self.form_complete:
             self._when_complete.append(callback)
-            self.run_worker(forms.first().complete(), group="complete-form")  # now, not at the next pause
+            self.run_worker(self.form.complete(), group="complete-form")  # now, not at the next pause
             self.set_timer(2, self._call_waiting)  # a quit must never wait for ever
         else:
             callback()
@@ -236,8 +235,7 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
             self._update_tabs()
 
     def _update_tabs(self) -> None:
-        focused = self.focused
-        active = next((pane for pane in PANES if focused is not None and self._inside(focused, pane)), None)
+        active = self._cursor_pane()
         if active is not None:
             for pane in PANES:
                 self.query_one(f"#{pane}").set_class(pane == active, "-active")
@@ -249,8 +247,11 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
             self._tabs_shown = text
             self.query_one("#tabs", Static).update(text, layout=False)
 
-    def _inside(self, widget, pane: str) -> bool:
-        return widget is not None and any(node.id == pane for node in widget.ancestors_with_self)
+    def _cursor_pane(self) -> str | None:
+        """The pane holding the cursor (none while nothing on this screen has it)."""
+        focused = self.focused
+        ancestors = {node.id for node in focused.ancestors_with_self} if focused is not None else set()
+        return next((pane for pane in PANES if pane in ancestors), None)
 
     def on_descendant_focus(self) -> None:
         self._show_cursor_pane()
@@ -262,10 +263,10 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
     def _show_cursor_pane(self) -> None:
         """The pane holding the cursor has the heavy border (see app.tcss). A class set only when the pane
         changes: a tab within a pane restyles nothing."""
-        focused = self.focused
+        holding = self._cursor_pane()
         for pane in PANES:
             for node in self.query(f"#{pane}"):  # (none once the screen is being taken down)
-                node.set_class(self._inside(focused, pane), "-has-cursor")
+                node.set_class(pane == holding, "-has-cursor")
 
     # Keys ----------------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
