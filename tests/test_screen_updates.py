@@ -6,7 +6,7 @@ frame drawn over a see-through background. These tests count that work where it 
 
 from __future__ import annotations
 
-from .app_helpers import WIDE
+from .app_helpers import NARROW, WIDE
 from .conftest import make_incident
 from .keys_helpers import settled
 from .test_typing_during_save import app, ready, until  # noqa: F401 - the same app, as fixtures
@@ -278,6 +278,44 @@ async def test_the_lists_rows_are_made_once_and_a_record_saved_since_is_made_aga
         assert shown[kept.id] is first[kept.id] and shown[teacher.id] is first[teacher.id]
         assert shown[changing.id] is not first[changing.id]
         assert "Unkind messages, now reported" in shown[changing.id].prompt.plain
+
+
+async def test_a_long_lists_scrollbar_is_there_from_the_start_and_stays_as_a_filter_narrows_it(app, monkeypatch):
+    """The list's scrollbar appeared as its rows were first drawn: the dialog was laid out again and a frame
+    more drawn (the list's last frame at 50,000 incidents came 40 ms later). A filter that left fewer rows than
+    the screen holds took the scrollbar away, and erasing it brought it back, each at the same cost. A list
+    longer than the screen has its scrollbar from the start."""
+    from textual.widgets import OptionList
+
+    from kentsafe_tui.screens.incident_list import IncidentListScreen
+
+    store = app.context.store
+    for number in range(30):
+        store.create(make_incident(f"Concern number {number}"))
+    store.create(make_incident("Fake account of a teacher"))
+    flips: list = []
+    on_mount = IncidentListScreen.on_mount
+
+    def watching(self):
+        on_mount(self)
+        rows = self.query_one("#list-rows", OptionList)
+        flips.append(rows.show_vertical_scrollbar)
+        self.watch(rows, "show_vertical_scrollbar", lambda shown: flips.append(shown), init=False)
+
+    monkeypatch.setattr(IncidentListScreen, "on_mount", watching)
+    async with app.run_test(size=NARROW) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+o")
+        await settled(pilot)
+        rows = app.screen.query_one("#list-rows", OptionList)
+        assert rows.option_count == 31
+        await pilot.press(*"teacher")
+        await settled(pilot)
+        assert rows.option_count == 1
+        await pilot.press(*["backspace"] * 7)
+        await settled(pilot)
+        assert rows.option_count == 31
+        assert flips == [True]  # shown from the start, never taken away or brought back
 
 
 async def test_a_key_that_needs_the_whole_form_waits_for_one_layout_not_one_a_piece(app, monkeypatch):

@@ -69,7 +69,11 @@ class IncidentListScreen(Dialog):
                             id="list-filter")
             yield Static("", id="list-count", classes="hint")
             yield Static(HEADER, classes="list-header")
-            yield OptionList(id="list-rows")
+            # More rows than the screen has lines: the scrollbar is there from the first layout. Appearing at the
+            # first drawing of the rows (or going as a filter narrows them), it laid the dialog out again and
+            # Textual drew the rows a second time.
+            long = min(self.store.count(), SHOWN) >= self.app.size.height
+            yield OptionList(id="list-rows", classes="-long" if long else "")
 
     def on_mount(self) -> None:
         self._fill("")
