@@ -512,6 +512,10 @@ def _newest_first(row: Summary) -> tuple[float, str]:
     return (row.order, row.id)
 
 
+def _search_words(search: str | None) -> tuple[str, ...]:
+    return tuple(_WORD_BREAKS.sub(" ", search.casefold()).split()) if search else ()
+
+
 def _narrows(before: tuple[str, ...], after: tuple[str, ...]) -> bool:
     """Whether every record matching `after` also matches `before`: each earlier word begins a later one."""
     return all(any(word.startswith(old) for word in after) for old in before)
@@ -760,7 +764,7 @@ class Store:
         with self._mutex:
             rows = self._rows()
             generation = self._summary_generation
-            words = tuple(_WORD_BREAKS.sub(" ", search.casefold()).split()) if search else ()
+            words = _search_words(search)
             if not words:
                 ordered = rows[::-1]
                 return [row for row in ordered if row.status == status] if status else ordered
@@ -768,11 +772,7 @@ class Store:
                 self._searches, self._searched_generation = {}, generation
             found = self._searches.get((status, words))
             if found is None:
-                base = min((kept for (kept_status, kept_words), kept in self._searches.items()
-                            if kept_status == status and _narrows(kept_words, words)),
-                           key=lambda kept: len(kept[0]), default=None)
-                if base is None:
-                    base = self._searchable(rows, status)
+                base = self._narrowest_kept(status, words) or self._searchable(rows, status)
                 # The texts are searched as a list of their own, beside the rows: reaching each through its
                 # summary was two thirds of a search of 50,000 (a step to another object for each).
                 found = base
@@ -784,6 +784,29 @@ class Store:
                     del self._searches[next(key for key in self._searches if key[1])]
                 self._searches[(status, words)] = found
             return list(found[0])
+
+    def texts_to_search(self, search: str | None, status: str | None = None) -> int | None:
+        """How many records' text `summaries` would look through for this search: none when it holds the
+        answer (no words, or one of the last few searches), fewer when it narrows one of them. None while the
+        records are still being read."""
+        with self._mutex:
+            if not self.loaded:
+                return None
+            words = _search_words(search)
+            if not words:
+                return 0
+            if self._searched_generation != self._summary_generation:
+                return len(self._index)
+            if (status, words) in self._searches:
+                return 0
+            base = self._narrowest_kept(status, words)
+            return len(self._index) if base is None else len(base[1])
+
+    def _narrowest_kept(self, status: str | None, words: tuple[str, ...]) -> tuple[list[Summary], list[str]] | None:
+        """The fewest records a search kept (this generation's) that every record holding `words` is among."""
+        return min((kept for (kept_status, kept_words), kept in self._searches.items()
+                    if kept_status == status and _narrows(kept_words, words)),
+                   key=lambda kept: len(kept[0]), default=None)
 
     def _searchable(self, rows: list[Summary], status: str | None) -> tuple[list[Summary], list[str]]:
         """Every record (of that status), newest first, with its search text: kept as a search of no words."""

@@ -262,12 +262,17 @@ async def test_the_lists_rows_are_made_once_and_a_record_saved_since_is_made_aga
         sets = []
         set_options = rows.set_options
         rows.set_options = lambda options: (sets.append(list(options)), set_options(sets[-1]))[1]
+        count = dialog.query_one("#list-count")
+        counted = []
+        update = count.update
+        count.update = lambda *a, **k: (counted.append(a), update(*a, **k))[1]
         await pilot.press("a")  # each record has a word starting with "a": the same rows, left as drawn
         await settled(pilot)
         assert sets == [] and [rows.get_option_at_index(i) for i in range(3)] == list(first.values())
+        assert counted == []  # "3 of 3 incidents" still
         await pilot.press("c")  # "ac": "account", one row, the one made before
         await settled(pilot)
-        assert len(sets) == 1 and dialog.ids == [teacher.id]
+        assert len(sets) == 1 and dialog.ids == [teacher.id] and len(counted) == 1
         assert rows.get_option_at_index(0) is first[teacher.id]
         base = store.get(changing.id)
         store.save(replace(base, summary="Unkind messages, now reported"), base)

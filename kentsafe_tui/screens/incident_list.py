@@ -17,6 +17,7 @@ from ..dialogs import Dialog
 from ..text import clean
 
 SHOWN = 100  # more rows than a screen holds; the filter finds the rest
+QUICK = 5_000  # records' text a filter key reads before its frame (a few milliseconds)
 MADE_KEPT = 20 * SHOWN  # rows kept drawn for the filter: a few searches' worth
 STATUS_STYLES = {"open": "bold yellow", "awaiting_response": "bold cyan", "monitoring": "bold green", "closed": "dim"}
 
@@ -56,6 +57,7 @@ class IncidentListScreen(Dialog):
         self.store = store
         self.ids: list[str] = []
         self._filter_wanted: str | None = None  # typed, not yet applied to the rows
+        self._count_shown = ""
         # Each row drawn once: a letter typed or erased mostly shows rows shown before (at 50,000 incidents,
         # making the hundred rows again was a third of a filter key). Keyed by id, kept while the summary
         # object is the same, so a record saved since is drawn afresh.
@@ -77,7 +79,10 @@ class IncidentListScreen(Dialog):
 
     def on_mount(self) -> None:
         self._fill("")
-        self.set_focus(self.query_one("#list-filter"))
+        words = self.query_one("#list-filter", Input)
+        # A watch, not Input.Changed: that message reaches the screen after the letter's frame is drawn.
+        self.watch(words, "value", self._filter, init=False)
+        self.set_focus(words)
 
     def _fill(self, words: str) -> None:
         words = clean(words)  # as records are stored: composed, no invisible characters
@@ -94,9 +99,11 @@ class IncidentListScreen(Dialog):
         count = f"{len(rows):,} of {total:,} incidents"
         if len(rows) > SHOWN:
             count += f" (showing the newest {SHOWN}: type to narrow)"
-        # One line whatever it says (the count is cut, never wrapped): no need to lay the dialog out again.
-        self.query_one("#list-count", Static).update(Text(count, no_wrap=True, overflow="ellipsis"),
-                                                     layout=False)
+        if count != self._count_shown:  # the same words again: nothing to draw (it came a frame late)
+            self._count_shown = count
+            # One line whatever it says (the count is cut, never wrapped): no need to lay the dialog out again.
+            self.query_one("#list-count", Static).update(Text(count, no_wrap=True, overflow="ellipsis"),
+                                                         layout=False)
 
     def _option_for(self, row: Summary) -> Option:
         kept = self._rows_made.get(row.id)
@@ -106,13 +113,18 @@ class IncidentListScreen(Dialog):
             kept = self._rows_made[row.id] = (row, Option(row_text(row)))
         return kept[1]
 
-    @on(Input.Changed, "#list-filter")
-    def _filter(self, event: Input.Changed) -> None:
-        # The letter is drawn first and the rows follow (filling them takes tens of milliseconds at 10,000
-        # incidents); keys typed meanwhile are filtered once, for the latest words.
+    def _filter(self, words: str) -> None:
+        # Called as the letter is typed, before its frame. A search reading few records' text (one kept, or
+        # narrowing one kept to a few thousand) fills the rows now, in the letter's own frame: Textual's next
+        # frame comes 17 to 33 ms after one just drawn. A longer one (tens of milliseconds at 50,000) is made
+        # once the letter is drawn, and keys typed meanwhile are filtered once, for the latest words.
+        reading = self.store.texts_to_search(clean(words))
+        if self._filter_wanted is None and reading is not None and reading < QUICK:
+            self._fill(words)
+            return
         if self._filter_wanted is None:
             self.call_after_refresh(self._apply_filter)
-        self._filter_wanted = event.value
+        self._filter_wanted = words
 
     def _apply_filter(self) -> None:
         if self._filter_wanted is not None:
