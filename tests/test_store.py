@@ -416,3 +416,22 @@ def test_search_matches_the_start_of_words_in_what_was_typed(store):
     assert [r.summary for r in store.summaries(search="whale")] == ["Alex shared a clip"]
     # the playbook's items are in every record: "staff" finds only the record where a DSL typed it
     assert [r.summary for r in store.summaries(search="staff")] == ["Staff room concern"]
+
+
+def test_texts_to_search_says_what_a_search_would_read(store):
+    """The list fills its rows before the letter's frame only when the search is short: this is its measure."""
+    store.create(make_incident("Alex shared a clip"))
+    store.create(make_incident("Alex sent a message"))
+    store.create(make_incident("Staff room concern"))
+    assert store.texts_to_search("alex") is None  # the list is not made yet
+    store.summaries()
+    assert store.texts_to_search("alex") == 3  # nothing searched yet: every record's text
+    assert store.texts_to_search("") == 0 and store.texts_to_search(None) == 0
+    assert len(store.summaries(search="alex")) == 2
+    assert store.texts_to_search("alex") == 0  # kept: answered without reading
+    assert store.texts_to_search("ALEX,") == 0  # the same words, however typed
+    assert store.texts_to_search("alex sh") == 2  # narrows "alex": only its two records are read
+    assert store.texts_to_search("staff") == 3  # narrows nothing kept but the whole list
+    store.create(make_incident("Alex again"))
+    store.summaries()
+    assert store.texts_to_search("alex") == 4  # a record saved since: the kept searches are gone
