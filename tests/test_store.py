@@ -435,3 +435,16 @@ def test_texts_to_search_says_what_a_search_would_read(store):
     store.create(make_incident("Alex again"))
     store.summaries()
     assert store.texts_to_search("alex") == 4  # a record saved since: the kept searches are gone
+
+
+def test_a_records_search_text_holds_each_of_its_words_once(store):
+    """Searches look for the start of a word, so a word said twice is kept once: a third less text to read."""
+    from kentsafe_tui.store import _search_text
+
+    text = _search_text({"summary": "Video, video: VIDEO shared", "details": "Zoë shared the video again",
+                         "pupils": [{"name": "Zoë Example", "year_group": "9"}]})
+    words = text.split()
+    assert sorted(words) == sorted({"video", "shared", "zoë", "the", "again", "example", "9"})
+    assert text.startswith(" ") and "  " not in text  # each word after one space, as searches look for them
+    store.create(make_incident("Video, video: VIDEO shared", details="Zoë shared the video again"))
+    assert len(store.summaries(search="zo vid again")) == 1
