@@ -59,6 +59,7 @@ import re
 import signal
 import threading
 import time
+from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -516,10 +517,6 @@ def _newest_first(row: Summary) -> tuple[float, str]:
     return (row.order, row.id)
 
 
-def _search_words(search: str | None) -> tuple[str, ...]:
-    return tuple(_WORD_BREAKS.sub(" ", search.casefold()).split()) if search else ()
-
-
 def _narrows(before: tuple[str, ...], after: tuple[str, ...]) -> bool:
     """Whether every record matching `after` also matches `before`: each earlier word begins a later one."""
     return all(any(word.startswith(old) for word in after) for old in before)
@@ -590,7 +587,10 @@ class Store:
         self._ascending: list[Summary] = []
         self._summary_generation = -1
         self._written: list[str] = []  # doc ids the open transaction wrote
-        self._searches: dict[tuple[str | None, tuple[str, ...]], list[Summary]] = {}  # the last few, newest last
+        # The last few searches, newest last: positions in the base searched (every record of that status,
+        # newest first, with its text), for the records as read at `_searched_generation`.
+        self._searches: dict[tuple[str | None, tuple[str, ...]], array] = {}
+        self._bases: dict[str | None, tuple[list[Summary], list[str]]] = {}
         self._searched_generation = -1
         self._db = TinyDB(str(self.path), storage=AtomicJSONStorage, migrate=self._migrate)
         self._storage: AtomicJSONStorage = self._db.storage  # type: ignore[assignment]
@@ -716,13 +716,14 @@ class Store:
                         offer()
                 with self._mutex:
                     if self._summary_generation == self._storage.generation and made is self._ascending:
-                        searched = self._searches
-                        self._searches, self._searched_generation = {}, self._summary_generation
+                        searched = self._bases
+                        self._searches, self._bases = {}, {}
+                        self._searched_generation = self._summary_generation
                         self._searchable(made, None)  # the list's first filter key starts from this
                     else:
                         searched = {}
                 if offer is not None:
-                    empty_gently([part for found in searched.values() for part in found], offer)
+                    empty_gently([part for base in searched.values() for part in base], offer)
         finally:
             if collecting:
                 gc.freeze()
@@ -765,29 +766,40 @@ class Store:
 
         A search narrowing one made before (a letter typed onto the words) looks only at that one's results,
         and the last few searches are kept, so erasing a letter is answered at once."""
+        return self.summaries_head(None, status, search)[0]
+
+    def summaries_head(self, limit: int | None, status: str | None = None,
+                       search: str | None = None) -> tuple[list[Summary], int]:
+        """The first `limit` of `summaries` (all of them if None), and how many there are in all: what the
+        list shows at each filter key, without a list of every record made for it."""
         with self._mutex:
             rows = self._rows()
-            generation = self._summary_generation
-            words = _search_words(search)
+            words = _words(search)
+            if not words and not status:
+                return (rows[::-1] if limit is None else rows[:-limit - 1:-1] if limit else []), len(rows)
+            if self._searched_generation != self._summary_generation:
+                self._searches, self._bases = {}, {}
+                self._searched_generation = self._summary_generation
+            ordered, texts = self._searchable(rows, status)
             if not words:
-                ordered = rows[::-1]
-                return [row for row in ordered if row.status == status] if status else ordered
-            if self._searched_generation != generation:
-                self._searches, self._searched_generation = {}, generation
+                return (list(ordered) if limit is None else ordered[:limit]), len(ordered)
             found = self._searches.get((status, words))
             if found is None:
-                base = self._narrowest_kept(status, words) or self._searchable(rows, status)
+                found = self._narrowest_kept(status, words)
                 # The texts are searched as a list of their own, beside the rows: reaching each through its
-                # summary was two thirds of a search of 50,000 (a step to another object for each).
-                found = base
+                # summary was two thirds of a search of 50,000 (a step to another object for each). What a
+                # search keeps is the positions it found, in an array: lists of 50,000 rows, one a filter key,
+                # were walked by each collection of the interpreter's garbage while they lived (8 to 18 ms).
                 for word in words:  # one word at a time, each over what the words before it left
                     needle = " " + word
-                    keep = [needle in text for text in found[1]]
-                    found = (list(itertools.compress(found[0], keep)), list(itertools.compress(found[1], keep)))
+                    if found is None or len(found) == len(texts):  # (every record: read them in order)
+                        found = array("l", itertools.compress(range(len(texts)), [needle in text for text in texts]))
+                    else:
+                        found = array("l", [place for place in found if needle in texts[place]])
                 if len(self._searches) >= 16:
-                    del self._searches[next(key for key in self._searches if key[1])]
+                    del self._searches[next(iter(self._searches))]
                 self._searches[(status, words)] = found
-            return list(found[0])
+            return [ordered[place] for place in (found if limit is None else found[:limit])], len(found)
 
     def texts_to_search(self, search: str | None, status: str | None = None) -> int | None:
         """How many records' text `summaries` would look through for this search: none when it holds the
@@ -796,30 +808,29 @@ class Store:
         with self._mutex:
             if not self.loaded:
                 return None
-            words = _search_words(search)
+            words = _words(search)
             if not words:
                 return 0
             if self._searched_generation != self._summary_generation:
                 return len(self._index)
             if (status, words) in self._searches:
                 return 0
-            base = self._narrowest_kept(status, words)
-            return len(self._index) if base is None else len(base[1])
+            narrowing = self._narrowest_kept(status, words)
+            return len(self._index) if narrowing is None else len(narrowing)
 
-    def _narrowest_kept(self, status: str | None, words: tuple[str, ...]) -> tuple[list[Summary], list[str]] | None:
+    def _narrowest_kept(self, status: str | None, words: tuple[str, ...]) -> array | None:
         """The fewest records a search kept (this generation's) that every record holding `words` is among."""
         return min((kept for (kept_status, kept_words), kept in self._searches.items()
-                    if kept_status == status and _narrows(kept_words, words)),
-                   key=lambda kept: len(kept[0]), default=None)
+                    if kept_status == status and _narrows(kept_words, words)), key=len, default=None)
 
     def _searchable(self, rows: list[Summary], status: str | None) -> tuple[list[Summary], list[str]]:
-        """Every record (of that status), newest first, with its search text: kept as a search of no words."""
-        base = self._searches.get((status, ()))
+        """Every record (of that status), newest first, with its search text: what searches look through."""
+        base = self._bases.get(status)
         if base is None:
             ordered = rows[::-1]
             if status:
                 ordered = [row for row in ordered if row.status == status]
-            base = self._searches[(status, ())] = (ordered, [row.text for row in ordered])
+            base = self._bases[status] = (ordered, [row.text for row in ordered])
         return base
 
     def incidents(self, status: str | None = None, search: str | None = None) -> list[Incident]:
