@@ -826,3 +826,29 @@ def test_a_busy_screen_passed_to_load_is_asked_while_reading(store, monkeypatch)
     assert gentle.load(search=True, gentle=True, busy=lambda: asked.append(1) and False) == 40
     assert len(asked) >= 3
     assert rows_of(gentle) == rows_of(reopen(store))
+
+
+def test_searches_through_the_index_of_word_starts_give_what_reading_every_text_gives(store):
+    """A long-running reader (the app) finds words through an index of their first two letters: the same
+    records, newest first, for words of one, two and more letters, several words, names with accents, and
+    words nothing holds; once another DSL's save is seen the old index is not used."""
+    summaries = ["alpha bravo", "Zoë Example shared it", "bravo charlie", "charlie alpha", "delta", "a b c"]
+    for n, summary in enumerate(summaries * 3):
+        store.create(make_incident(summary=f"{summary} {n}", status="monitoring" if n % 4 == 0 else "open"))
+    app = reopen(store)
+    app.hold_lean()
+    app.load(search=True, gentle=True)
+    assert app._prefixes is not None and len(app._prefixes["zo"]) == 3  # made beside the read
+    typed = ["a", "al", "alp", "alpha", "alpha b", "b al", "zo", "zoë", "zoe", "ex sh", "ch", "charlie a", "c",
+             "de", "delta 4", "zz", "zzz", "1", "12", "a b c"]
+    for status in (None, "open"):
+        for text in typed:
+            expected = [row.id for row in reopen(store).summaries(status, text)]
+            assert [row.id for row in app.summaries(status, text)] == expected, (status, text)
+    app.summaries(search="zoë")
+    assert app.texts_to_search("zoë") == 0  # kept
+    assert app.texts_to_search("zoe") == 3  # only the records where a word starts "zo"
+    assert app.texts_to_search("e") == 0 and app.texts_to_search("zo") == 0  # found in the index alone
+    store.create(make_incident(summary="Zoltan alpha"))  # another DSL's save
+    assert [row.summary for row in app.summaries(search="zo")][0] == "Zoltan alpha"
+    assert app._prefixes is None
