@@ -755,15 +755,49 @@ class Store:
                 if offer is not None:
                     empty_gently([part for kept in searched.values() for part in kept], offer)
                     if base is not None:  # a long-running reader (the app): its searches by name start here
-                        prefixes = _prefix_index(base[1], offer)
-                        with self._mutex:
-                            if self._bases.get(None) is base:
-                                self._prefixes = prefixes
+                        self._index_base(base, offer)
         finally:
             if collecting:
                 gc.freeze()
                 gc.enable()
         return len(made)
+
+    def index_wanted(self) -> bool:
+        """Whether the records as they are now (since a save of this store's own, say) have no index of the
+        starts of their words yet: see `index_words`."""
+        with self._mutex:
+            return self.loaded and (self._prefixes is None or self._searched_generation != self._summary_generation)
+
+    def index_words(self, busy: Callable[[], bool] | None = None) -> None:
+        """Make the index of the starts of words (see `_prefix_index`) for the records as they are now, offering
+        the interpreter as it goes and standing aside while `busy()` (as `load(gentle=True)` does): for the
+        app's worker thread, after its own saves. Searches meanwhile read the texts."""
+        if busy is not None:
+            asked = busy
+            busy = lambda: asked() and not self._mutex.waiting  # noqa: E731 (see _Lock)
+        with self._mutex:
+            if not self.loaded:
+                return
+            rows = self._rows()
+            if self._searched_generation != self._summary_generation:
+                self._searches, self._bases, self._prefixes = {}, {}, None
+                self._searched_generation = self._summary_generation
+            if self._prefixes is not None:
+                return
+            base = self._searchable(rows, None)
+        collecting = gc.isenabled()
+        gc.disable()  # lists of positions, none of them garbage: a collection would only walk them
+        try:
+            self._index_base(base, functools.partial(_offer, busy))
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _index_base(self, base: tuple[list[Summary], list[str]], offer: Callable[[], None]) -> None:
+        prefixes = _prefix_index(base[1], offer)  # without the lock: keys needing the store go on meanwhile
+        with self._mutex:
+            if self._bases.get(None) is base:  # not replaced meanwhile (by a save, or a read of another's)
+                self._prefixes = prefixes
 
     def hold_lean(self) -> None:
         """From now on hold each record by its summary (with its search text) and its bytes, decoding it in

@@ -376,3 +376,20 @@ async def test_the_pane_with_the_cursor_is_marked_and_a_tab_within_it_restyles_n
         await pilot.press("escape", "f4")
         await settled(pilot)
         assert marked() == ["checklist"]
+
+
+async def test_after_a_save_the_index_of_words_is_made_again_beside_the_screen(app):
+    """A save changes the records the index was made for; searches read every text until the app's two-second
+    check has it made again in its worker."""
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await ready(pilot)
+        app.pilot_waits_for_saves = True
+        store = app.context.store
+        await until(pilot, lambda: store.loaded and not store.index_wanted(), "the first read made the index")
+        await pilot.press(*"Zola shared it", "ctrl+s")
+        await settled(pilot)
+        assert store.index_wanted()
+        screen._reread_if_changed()  # as its timer does
+        await until(pilot, lambda: not store.index_wanted(), "the index made again")
+        assert store._prefixes is not None and [row.summary for row in store.summaries(search="zo")] == [
+            "Zola shared it"]

@@ -852,3 +852,11 @@ def test_searches_through_the_index_of_word_starts_give_what_reading_every_text_
     store.create(make_incident(summary="Zoltan alpha"))  # another DSL's save
     assert [row.summary for row in app.summaries(search="zo")][0] == "Zoltan alpha"
     assert app._prefixes is None
+    app.load(search=True, gentle=True)  # read again, as the app does when it sees another's save
+    assert not app.index_wanted()
+    app.create(make_incident(summary="Zola, its own"))  # a save of the app's own: the index is out of date
+    assert app.index_wanted() and app.summaries(search="zo")[0].summary == "Zola, its own"  # read, not indexed
+    app.index_words(busy=lambda: False)
+    assert not app.index_wanted() and app._prefixes is not None
+    for text in typed + ["zol", "its own"]:
+        assert [row.id for row in app.summaries(None, text)] == [row.id for row in reopen(store).summaries(None, text)]
