@@ -554,6 +554,9 @@ def main() -> None:
                   f"{statistics.median(narrowed) * 1000:.0f} ms, p95 {percentile(narrowed, 0.95) * 1000:.0f} ms, "
                   f"max {max(narrowed) * 1000:.0f} ms; each name's first letter (a new search) "
                   + ", ".join(f"{moment * 1000:.0f}" for moment in new) + " ms")
+            if os.environ.get("BENCH_VERBOSE"):
+                print("    " + " ".join(f"{key.decode()!r}:{first * 1000:.0f}/{last * 1000:.0f}"
+                                      for key, (first, last) in zip(keys, finding)))
         finally:
             session.stop()
     finally:

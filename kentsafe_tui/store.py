@@ -517,7 +517,7 @@ def _newest_first(row: Summary) -> tuple[float, str]:
     return (row.order, row.id)
 
 
-_NOWHERE = array("l")
+_NOWHERE = array("i")
 
 
 def _prefix_index(texts: list[str], offer: Callable[[], None]) -> dict[str, array]:
@@ -525,22 +525,35 @@ def _prefix_index(texts: list[str], offer: Callable[[], None]) -> dict[str, arra
     a search answers its first word from here, and reads the texts only of the records where that word can be,
     not all (20-40 ms at 50,000 incidents). Made beside the screen's thread, offering the interpreter as it
     goes (about a second and a half at 50,000)."""
-    places: dict[str, list[int]] = {}
+    index: dict[str, array] = {}  # arrays, not lists: nothing for the interpreter's collector to walk
     for place, text in enumerate(texts):
-        starts = {word[:2] for word in text.split()}
-        for prefix in starts.union([start[0] for start in starts]):
-            held = places.get(prefix)
+        for prefix in _starts(text):
+            held = index.get(prefix)
             if held is None:
-                places[prefix] = [place]
+                index[prefix] = array("i", (place,))
             else:
                 held.append(place)
         if place % 64 == 0:
             offer()
-    index = {}
-    for prefix in list(places):
-        index[prefix] = array("l", places.pop(prefix))
-        offer()
     return index
+
+
+def _starts(text: str) -> set[str]:
+    """The first letter and the first two letters of each word of a search text: what `_prefix_index` files
+    a record under."""
+    starts = {word[:2] for word in text.split()}
+    return starts.union([start[0] for start in starts])
+
+
+def _reindex(index: dict[str, array], place: int, before: str, after: str) -> None:
+    """The index changed for the record at `place` (where it was, or the last) whose text was `before`."""
+    was, now = _starts(before), _starts(after)
+    for prefix in was - now:
+        held = index[prefix]
+        del held[bisect.bisect_left(held, place)]
+    for prefix in now - was:
+        held = index.setdefault(prefix, array("i"))
+        held.insert(bisect.bisect_left(held, place), place)
 
 
 def _narrows(before: tuple[str, ...], after: tuple[str, ...]) -> bool:
@@ -620,6 +633,7 @@ class Store:
         # For the app's list: where each word's first two letters start a word, in the base of every record
         # (see `_prefix_index`), made in the background after a read; None until then, and after a change.
         self._prefixes: dict[str, array] | None = None
+        self._prefixes_generation = -1  # the summaries' generation it is for: kept up to date by our own saves
         self._searched_generation = -1
         self._db = TinyDB(str(self.path), storage=AtomicJSONStorage, migrate=self._migrate)
         self._storage: AtomicJSONStorage = self._db.storage  # type: ignore[assignment]
@@ -674,21 +688,32 @@ class Store:
                     empty_gently([old_order, old], offer)
             return self._ascending
 
-    def _refresh_rows(self, data: dict[str, Any], doc_ids: list[str], summaries: bool) -> None:
-        """After our own save: the index (and the summaries) of the records it wrote, not all of them again."""
+    def _refresh_rows(self, data: dict[str, Any], doc_ids: list[str], summaries: bool) -> bool:
+        """After our own save: the index (and the summaries) of the records it wrote, not all of them again.
+        Whether the index of words (see `_prefix_index`) still holds for the summaries now."""
+        words = self._word_index(None) if summaries else None
         for doc_id in doc_ids:
             doc = data[INCIDENTS][doc_id]
             self._index[doc["id"]] = doc_id
             if not summaries:
                 continue
             old = self._summaries.get(doc["id"])
+            at = None
             if old is not None:
                 at = bisect.bisect_left(self._ascending, _newest_first(old), key=_newest_first)
                 while self._ascending[at] is not old:
                     at += 1
                 del self._ascending[at]
             row = self._summaries[doc["id"]] = Summary.of(doc)
-            bisect.insort(self._ascending, row, key=_newest_first)
+            to = bisect.bisect_right(self._ascending, _newest_first(row), key=_newest_first)
+            self._ascending.insert(to, row)
+            # A record saved in its place, or a new one the newest: no other record moved, and the index is
+            # changed where the record's words changed. Anywhere else, it is made again (`index_words`).
+            if words is not None and (to == at or (at is None and to == len(self._ascending) - 1)):
+                _reindex(words, to, old.text if old is not None else "", row.text)
+            else:
+                words = None
+        return words is not None
 
     def load(self, progress: Progress | None = None, *, rows: bool = True, search: bool = False,
              gentle: bool = False, busy: Callable[[], bool] | None = None) -> int:
@@ -765,8 +790,9 @@ class Store:
     def index_wanted(self) -> bool:
         """Whether the records as they are now (since a save of this store's own, say) have no index of the
         starts of their words yet: see `index_words`."""
-        with self._mutex:
-            return self.loaded and (self._prefixes is None or self._searched_generation != self._summary_generation)
+        # Without the lock (a hint, read as it stands): the app asks from its screen's thread, every two seconds,
+        # and must not wait for a save holding the lock.
+        return self.loaded and (self._prefixes is None or self._prefixes_generation != self._summary_generation)
 
     def index_words(self, busy: Callable[[], bool] | None = None) -> None:
         """Make the index of the starts of words (see `_prefix_index`) for the records as they are now, offering
@@ -780,24 +806,19 @@ class Store:
                 return
             rows = self._rows()
             if self._searched_generation != self._summary_generation:
-                self._searches, self._bases, self._prefixes = {}, {}, None
+                self._searches, self._bases = {}, {}
                 self._searched_generation = self._summary_generation
-            if self._prefixes is not None:
+            if self._word_index(None) is not None:
                 return
             base = self._searchable(rows, None)
-        collecting = gc.isenabled()
-        gc.disable()  # lists of positions, none of them garbage: a collection would only walk them
-        try:
-            self._index_base(base, functools.partial(_offer, busy))
-        finally:
-            if collecting:
-                gc.enable()
+        self._index_base(base, functools.partial(_offer, busy))
 
     def _index_base(self, base: tuple[list[Summary], list[str]], offer: Callable[[], None]) -> None:
+        generation = self._summary_generation
         prefixes = _prefix_index(base[1], offer)  # without the lock: keys needing the store go on meanwhile
         with self._mutex:
-            if self._bases.get(None) is base:  # not replaced meanwhile (by a save, or a read of another's)
-                self._prefixes = prefixes
+            if self._bases.get(None) is base and self._summary_generation == generation:  # nothing saved since
+                self._prefixes, self._prefixes_generation = prefixes, generation
 
     def hold_lean(self) -> None:
         """From now on hold each record by its summary (with its search text) and its bytes, decoding it in
@@ -847,16 +868,16 @@ class Store:
             if not words and not status:
                 return (rows[::-1] if limit is None else rows[:-limit - 1:-1] if limit else []), len(rows)
             if self._searched_generation != self._summary_generation:
-                self._searches, self._bases, self._prefixes = {}, {}, None
+                self._searches, self._bases = {}, {}
                 self._searched_generation = self._summary_generation
-            ordered, texts = self._searchable(rows, status)
+            ascending, texts = self._searchable(rows, status)
             if not words:
-                return (list(ordered) if limit is None else ordered[:limit]), len(ordered)
+                return (ascending[::-1] if limit is None else ascending[:-limit - 1:-1] if limit else []), len(ascending)
             found = self._searches.get((status, words))
             if found is None:
                 found = self._narrowest_kept(status, words)
                 reading = list(words)
-                prefixes = self._prefixes if status is None else None
+                prefixes = self._word_index(status)
                 if prefixes is not None:
                     # The word in fewest records first, from the index, unless a search kept found fewer; the
                     # other words narrow what it found.
@@ -875,13 +896,14 @@ class Store:
                 for word in reading:  # one word at a time, each over what the words before it left
                     needle = " " + word
                     if found is None:
-                        found = array("l", itertools.compress(range(len(texts)), [needle in text for text in texts]))
+                        found = array("i", itertools.compress(range(len(texts)), [needle in text for text in texts]))
                     else:
-                        found = array("l", [place for place in found if needle in texts[place]])
+                        found = array("i", [place for place in found if needle in texts[place]])
                 if len(self._searches) >= 16:
                     del self._searches[next(iter(self._searches))]
                 self._searches[(status, words)] = found
-            return [ordered[place] for place in (found if limit is None else found[:limit])], len(found)
+            newest = found[::-1] if limit is None else found[:-limit - 1:-1] if limit else ()
+            return [ascending[place] for place in newest], len(found)
 
     def texts_to_search(self, search: str | None, status: str | None = None) -> int | None:
         """How many records' text `summaries` would look through for this search: none when it holds the
@@ -901,8 +923,9 @@ class Store:
             narrowing = self._narrowest_kept(status, words)
             if narrowing is not None:
                 reading = min(reading, len(narrowing))
-            if self._prefixes is not None and status is None:
-                fewest = min(len(self._prefixes.get(word[:2], _NOWHERE)) for word in words)
+            prefixes = self._word_index(status)
+            if prefixes is not None:
+                fewest = min(len(prefixes.get(word[:2], _NOWHERE)) for word in words)
                 if narrowing is None or fewest <= len(narrowing):  # (as `summaries_head` chooses)
                     if len(words) == 1 and len(words[0]) <= 2:
                         return 0  # the index holds the answer
@@ -915,14 +938,19 @@ class Store:
                     if kept_status == status and _narrows(kept_words, words)), key=len, default=None)
 
     def _searchable(self, rows: list[Summary], status: str | None) -> tuple[list[Summary], list[str]]:
-        """Every record (of that status), newest first, with its search text: what searches look through."""
+        """Every record (of that status), oldest concern first as the summaries are, with its search text: what
+        searches look through, and what their positions are in (the newest first is the last)."""
         base = self._bases.get(status)
         if base is None:
-            ordered = rows[::-1]
-            if status:
-                ordered = [row for row in ordered if row.status == status]
-            base = self._bases[status] = (ordered, [row.text for row in ordered])
+            ascending = [row for row in rows if row.status == status] if status else list(rows)
+            base = self._bases[status] = (ascending, [row.text for row in ascending])
         return base
+
+    def _word_index(self, status: str | None) -> dict[str, array] | None:
+        """The index of the starts of words, if it is for the records as they are now (see `_prefix_index`)."""
+        if status is None and self._prefixes is not None and self._prefixes_generation == self._summary_generation:
+            return self._prefixes
+        return None
 
     def incidents(self, status: str | None = None, search: str | None = None) -> list[Incident]:
         """The records, newest concern first, for reading only: unlike `get`, they are not copied, so their
@@ -1147,10 +1175,12 @@ class Store:
                         self.interrupted_after_save = True
                     if fresh and self._index_generation == generation != self._storage.generation:
                         rows = self._summary_generation == generation
-                        self._refresh_rows(self._storage.read(), self._written, rows)
+                        indexed = self._refresh_rows(self._storage.read(), self._written, rows)
                         self._index_generation = self._storage.generation
                         if rows:
                             self._summary_generation = self._storage.generation
+                        if indexed:
+                            self._prefixes_generation = self._storage.generation
                 except WriteFailed as problem:
                     raise SaveFailed(
                         f"{problem}. Nothing was lost: the file still holds the last good save and your change is "

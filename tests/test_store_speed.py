@@ -851,12 +851,25 @@ def test_searches_through_the_index_of_word_starts_give_what_reading_every_text_
     assert app.texts_to_search("e") == 0 and app.texts_to_search("zo") == 0  # found in the index alone
     store.create(make_incident(summary="Zoltan alpha"))  # another DSL's save
     assert [row.summary for row in app.summaries(search="zo")][0] == "Zoltan alpha"
-    assert app._prefixes is None
+    assert app.index_wanted()  # not for these records
     app.load(search=True, gentle=True)  # read again, as the app does when it sees another's save
     assert not app.index_wanted()
-    app.create(make_incident(summary="Zola, its own"))  # a save of the app's own: the index is out of date
-    assert app.index_wanted() and app.summaries(search="zo")[0].summary == "Zola, its own"  # read, not indexed
+    app.create(make_incident(summary="Zola, its own"))  # a save of the app's own, the newest: kept up to date
+    assert not app.index_wanted() and app.summaries(search="zo")[0].summary == "Zola, its own"
+    base = app.get(app.summaries(search="zoltan")[0].id)
+    edited = Incident.from_dict(base.to_dict())
+    edited.summary = "Renamed alpha"
+    app.save(edited, base)  # the same place among the records: kept up to date
+    assert not app.index_wanted() and app.summaries(search="zoltan") == []
+    from kentsafe_tui.store import _prefix_index
+    fresh = _prefix_index([row.text for row in app._ascending], lambda: None)
+    assert {prefix: list(held) for prefix, held in app._prefixes.items() if held} == {
+        prefix: list(held) for prefix, held in fresh.items()}  # as if made again
+    assert app.summaries(search="ren")[0].summary == "Renamed alpha"
+    app.create(make_incident(summary="Zeno, backdated", concern_at="2020-01-01T09:00:00+00:00"))
+    assert app.index_wanted()  # among the oldest: every position after it moved, made again in the background
+    assert app.summaries(search="zeno")[0].summary == "Zeno, backdated"  # read meanwhile
     app.index_words(busy=lambda: False)
-    assert not app.index_wanted() and app._prefixes is not None
-    for text in typed + ["zol", "its own"]:
+    assert not app.index_wanted()
+    for text in typed + ["zol", "its own", "ren", "zeno", "ze"]:
         assert [row.id for row in app.summaries(None, text)] == [row.id for row in reopen(store).summaries(None, text)]
