@@ -768,7 +768,6 @@ class Store:
         # records are (a full collection walking them held the screen's keys for up to 190 ms at 50,000).
         collecting = gc.isenabled()
         gc.disable()
-        base = None
         try:
             made = self._rows(offer)
             if search:
@@ -781,19 +780,15 @@ class Store:
                         searched = self._bases
                         self._searches, self._bases, self._prefixes = {}, {}, None
                         self._searched_generation = self._summary_generation
-                        base = self._searchable(made, None)  # the list's first filter key starts from this
+                        self._searchable(made, None)  # the list's first filter key starts from this
                     else:
                         searched = {}
                 if offer is not None:
                     empty_gently([part for kept in searched.values() for part in kept], offer)
-                else:
-                    base = None
         finally:
             if collecting:
                 gc.freeze()
                 gc.enable()
-        if search and base is not None:  # a long-running reader (the app): its searches by name start here
-            self._index_base(base, busy)
         return len(made)
 
     def index_wanted(self) -> bool:
@@ -805,8 +800,9 @@ class Store:
 
     def index_words(self, busy: Callable[[], bool] | None = None) -> None:
         """Make the index of the starts of words (see `_prefix_index`) for the records as they are now, offering
-        the interpreter as it goes and standing aside while `busy()` (as `load(gentle=True)` does): for the
-        app's worker thread, after its own saves. Searches meanwhile read the texts."""
+        the interpreter as it goes and standing aside while `busy()` (as `load(gentle=True)` does): for a worker
+        thread of the app's incident list, the one reader that searches often. Searches meanwhile read the
+        texts. Saves of this store's own keep it up to date; a read of another's save does not."""
         with self._mutex:
             if not self.loaded:
                 return

@@ -24,23 +24,8 @@ class RecordsInBackground:
         self.run_worker(self._read_records, thread=True, group="read")
 
     def _reread_if_changed(self) -> None:
-        if self._reading:
-            return
-        store = self.context.store
-        if store.changed_on_disk():
+        if not self._reading and self.context.store.changed_on_disk():
             self._start_reading()
-        elif store.index_wanted():  # after a save of this DSL's own: searches by name read every text until then
-            self._reading = True
-            self.run_worker(self._index_records, thread=True, group="read")
-
-    def _index_records(self) -> None:
-        interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(interval, READING_SWITCH_INTERVAL))  # (as `_read_records`)
-        try:
-            self.context.store.index_words(busy=lambda: self.app.answering_key)
-        finally:
-            sys.setswitchinterval(interval)
-            self._reading = False
 
     async def records_ready(self, *, say: bool = True) -> bool:
         """Wait for the records to be read (in the worker), saying so if it takes a moment (unless not `say`:
