@@ -79,11 +79,11 @@ class IncidentListScreen(Dialog):
 
     def on_mount(self) -> None:
         self._fill("")
-        if self.store.index_wanted():
-            # Searches read every record's text until it is made (about a second and a half at 50,000
-            # incidents, beside the screen): made here, where searches are typed, not after every read, when
-            # it shared the interpreter with a save and the typing in the form.
-            self.run_worker(self._index_words, thread=True, group="index", exclusive=True)
+        # Searches read every record's text until the index of words is made (about a second and a half at
+        # 50,000 incidents, beside the screen): made here, where searches are typed, at the first pause (begun
+        # with the list, it held its first frame back 80 ms), and not after every read, when it shared the
+        # interpreter with a save and the typing in the form.
+        self.app.when_quiet(self._index_words_soon)
         words = self.query_one("#list-filter", Input)
         # A watch, not Input.Changed: that message reaches the screen after the letter's frame is drawn.
         self.watch(words, "value", self._filter, init=False)
@@ -108,6 +108,10 @@ class IncidentListScreen(Dialog):
             # One line whatever it says (the count is cut, never wrapped): no need to lay the dialog out again.
             self.query_one("#list-count", Static).update(Text(count, no_wrap=True, overflow="ellipsis"),
                                                          layout=False)
+
+    def _index_words_soon(self) -> None:
+        if self.is_attached and self.store.index_wanted():
+            self.run_worker(self._index_words, thread=True, group="index", exclusive=True)
 
     def _index_words(self) -> None:
         self.store.index_words(busy=lambda: self.app.answering_key)
