@@ -21,6 +21,18 @@ def layouts_of(screen) -> list:
     return layouts
 
 
+async def open_list(pilot):
+    """The incident list, opened from the ready form and settled."""
+    from kentsafe_tui.screens.incident_list import IncidentListScreen
+
+    await ready(pilot)
+    await pilot.press("ctrl+o")
+    await settled(pilot)
+    dialog = pilot.app.screen
+    assert isinstance(dialog, IncidentListScreen)
+    return dialog
+
+
 async def test_the_footer_is_made_again_only_when_its_keys_change(app):
     """Textual's footer removed and mounted its keys at every move of the focus, delaying that key's frame."""
     from kentsafe_tui.widgets.footer import SteadyFooter
@@ -217,14 +229,8 @@ async def test_a_dialog_is_not_laid_out_again_at_the_size_it_opened_at_and_follo
     rows a second time, its last frame 80 ms after the first."""
     from textual import events
 
-    from kentsafe_tui.screens.incident_list import IncidentListScreen
-
     async with app.run_test(size=WIDE) as pilot:
-        await ready(pilot)
-        await pilot.press("ctrl+o")
-        await settled(pilot)
-        dialog = app.screen
-        assert isinstance(dialog, IncidentListScreen)
+        dialog = await open_list(pilot)
         layouts = layouts_of(dialog)
         dialog.post_message(events.Resize(dialog.size, dialog.size))
         await settled(pilot)
@@ -244,18 +250,12 @@ async def test_the_lists_rows_are_made_once_and_a_record_saved_since_is_made_aga
 
     from textual.widgets import OptionList
 
-    from kentsafe_tui.screens.incident_list import IncidentListScreen
-
     store = app.context.store
     kept = store.create(make_incident("Video shared in a group chat"))
     changing = store.create(make_incident("Unkind messages in a group chat"))
     teacher = store.create(make_incident("Fake account of a teacher"))
     async with app.run_test(size=WIDE) as pilot:
-        await ready(pilot)
-        await pilot.press("ctrl+o")
-        await settled(pilot)
-        dialog = app.screen
-        assert isinstance(dialog, IncidentListScreen)
+        dialog = await open_list(pilot)
         rows = dialog.query_one("#list-rows", OptionList)
         first = {row_id: rows.get_option_at_index(i) for i, row_id in enumerate(dialog.ids)}
         assert len(first) == 3
@@ -309,10 +309,7 @@ async def test_a_long_lists_scrollbar_is_there_from_the_start_and_stays_as_a_fil
 
     monkeypatch.setattr(IncidentListScreen, "on_mount", watching)
     async with app.run_test(size=NARROW) as pilot:
-        await ready(pilot)
-        await pilot.press("ctrl+o")
-        await settled(pilot)
-        rows = app.screen.query_one("#list-rows", OptionList)
+        rows = (await open_list(pilot)).query_one("#list-rows", OptionList)
         assert rows.option_count == 31
         await pilot.press(*"teacher")
         await settled(pilot)
