@@ -634,11 +634,11 @@ class Store:
         self._summary_generation = -1
         self._written: list[str] = []  # doc ids the open transaction wrote
         # The last few searches, newest last: positions in the base searched (every record of that status,
-        # newest first, with its text), for the records as read at `_searched_generation`.
+        # oldest concern first, with its text), for the summaries of `_searched_generation`.
         self._searches: dict[tuple[str | None, tuple[str, ...]], array] = {}
         self._bases: dict[str | None, tuple[list[Summary], list[str]]] = {}
-        # For the app's list: where each word's first two letters start a word, in the base of every record
-        # (see `_prefix_index`), made in the background after a read; None until then, and after a change.
+        # For the app's list: where each word's first letters start a word, as positions in the base of every
+        # record (see `_prefix_index`, `index_words`); it holds for the summaries of `_prefixes_generation`.
         self._prefixes: dict[str, array] | None = None
         self._prefixes_generation = -1  # the summaries' generation it is for: kept up to date by our own saves
         self._searched_generation = -1
@@ -794,8 +794,8 @@ class Store:
     def index_wanted(self) -> bool:
         """Whether the records as they are now (since a save of this store's own, say) have no index of the
         starts of their words yet: see `index_words`."""
-        # Without the lock (a hint, read as it stands): the app asks from its screen's thread, every two seconds,
-        # and must not wait for a save holding the lock.
+        # Without the lock (a hint, read as it stands): the app asks from its screen's thread, which must not
+        # wait for a save holding the lock.
         return self.loaded and (self._prefixes is None or self._prefixes_generation != self._summary_generation)
 
     def index_words(self, busy: Callable[[], bool] | None = None) -> None:

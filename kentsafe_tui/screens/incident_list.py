@@ -17,7 +17,7 @@ from ..dialogs import Dialog
 from ..text import clean
 
 SHOWN = 100  # more rows than a screen holds; the filter finds the rest
-QUICK = 20_000  # records' text a filter key reads before its frame (a few milliseconds)
+QUICK = 20_000  # records' text a filter key may read before its frame (10 ms or so)
 MADE_KEPT = 20 * SHOWN  # rows kept drawn for the filter: a few searches' worth
 STATUS_STYLES = {"open": "bold yellow", "awaiting_response": "bold cyan", "monitoring": "bold green", "closed": "dim"}
 
