@@ -919,7 +919,10 @@ class Store:
     def texts_to_search(self, search: str | None, status: str | None = None) -> int | None:
         """How many records' text `summaries` would look through for this search: none when it holds the
         answer (no words, or one of the last few searches), fewer when it narrows one of them. None while the
-        records are still being read."""
+        records are still being read, or another thread holds the store (the screen asks before a letter's
+        frame, which must not wait for it)."""
+        if self._mutex.held_elsewhere():
+            return None
         with self._mutex:
             if not self.loaded:
                 return None

@@ -477,3 +477,28 @@ def test_the_head_of_a_search_and_its_count_leave_no_list_of_every_record_behind
     for typed in ("c", "co", "con", "concern", "concern 4", "concern", "c"):
         store.summaries_head(10, search=typed)
     assert lists_of_rows() == held  # searches keep positions, not rows
+
+
+def test_texts_to_search_does_not_wait_for_another_thread_holding_the_store(store):
+    """The list asks before the letter's frame: with the store held elsewhere (a save being written), it is
+    told "not known" at once, and searches after the letter is drawn."""
+    import threading
+
+    store.create(make_incident("Alex shared a clip"))
+    store.summaries()
+    held, release = threading.Event(), threading.Event()
+
+    def holding():
+        with store._mutex:
+            held.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=holding)
+    worker.start()
+    try:
+        assert held.wait(5)
+        assert store.texts_to_search("alex") is None
+    finally:
+        release.set()
+        worker.join()
+    assert store.texts_to_search("alex") == 1
