@@ -527,6 +527,13 @@ def _newest_first(row: Summary) -> tuple[float, str]:
 _NOWHERE = array("i")
 
 
+def _newest(ascending: Any, limit: int | None) -> Any:
+    """The last `limit` (all if None) of something in oldest-first order, newest first."""
+    if limit is None:
+        return ascending[::-1]
+    return ascending[:-limit - 1:-1] if limit else ascending[:0]
+
+
 def _prefix_index(texts: list[str], offer: Callable[[], None]) -> dict[str, array]:
     """For each letter and each two letters that start a word, the positions of the texts holding such a word:
     a search answers its first word from here, and reads the texts only of the records where that word can be,
@@ -807,9 +814,7 @@ class Store:
             if not self.loaded:
                 return
             rows = self._rows()
-            if self._searched_generation != self._summary_generation:
-                self._searches, self._bases = {}, {}
-                self._searched_generation = self._summary_generation
+            self._forget_stale_searches()
             if self._word_index(None) is not None:
                 return
             base = self._searchable(rows, None)
@@ -877,29 +882,14 @@ class Store:
             rows = self._rows()
             words = _words(search)
             if not words and not status:
-                return (rows[::-1] if limit is None else rows[:-limit - 1:-1] if limit else []), len(rows)
-            if self._searched_generation != self._summary_generation:
-                self._searches, self._bases = {}, {}
-                self._searched_generation = self._summary_generation
+                return _newest(rows, limit), len(rows)
+            self._forget_stale_searches()
             ascending, texts = self._searchable(rows, status)
             if not words:
-                return (ascending[::-1] if limit is None else ascending[:-limit - 1:-1] if limit else []), len(ascending)
+                return _newest(ascending, limit), len(ascending)
             found = self._searches.get((status, words))
             if found is None:
-                found = self._narrowest_kept(status, words)
-                reading = list(words)
-                prefixes = self._word_index(status)
-                if prefixes is not None:
-                    # The word in fewest records first, from the index, unless a search kept found fewer; the
-                    # other words narrow what it found.
-                    reading.sort(key=lambda word: len(prefixes.get(word[:2], _NOWHERE)))
-                    fewest = prefixes.get(reading[0][:2], _NOWHERE)
-                    if found is None or len(fewest) <= len(found):
-                        found = fewest
-                        if len(reading[0]) <= 2:  # where a word starts so: the index holds the answer
-                            del reading[0]
-                if found is not None and len(found) == len(texts) and reading:
-                    found = None  # (every record: read the texts in order)
+                found, reading = self._search_start(status, words, len(texts))
                 # The texts are searched as a list of their own, beside the rows: reaching each through its
                 # summary was two thirds of a search of 50,000 (a step to another object for each). What a
                 # search keeps is the positions it found, in an array: lists of 50,000 rows, one a filter key,
@@ -913,14 +903,14 @@ class Store:
                 if len(self._searches) >= 16:
                     del self._searches[next(iter(self._searches))]
                 self._searches[(status, words)] = found
-            newest = found[::-1] if limit is None else found[:-limit - 1:-1] if limit else ()
-            return [ascending[place] for place in newest], len(found)
+            return [ascending[place] for place in _newest(found, limit)], len(found)
 
     def texts_to_search(self, search: str | None, status: str | None = None) -> int | None:
         """How many records' text `summaries` would look through for this search: none when it holds the
-        answer (no words, or one of the last few searches), fewer when it narrows one of them. None while the
-        records are still being read, or another thread holds the store (the screen asks before a letter's
-        frame, which must not wait for it)."""
+        answer (no words, one of the last few searches, one word of one or two letters in the index), fewer
+        when it narrows a search kept or starts from the index. None while the records are still being read,
+        or another thread holds the store (the screen asks before a letter's frame, which must not wait for
+        it)."""
         if self._mutex.held_elsewhere():
             return None
         with self._mutex:
@@ -933,18 +923,35 @@ class Store:
                 return len(self._index)
             if (status, words) in self._searches:
                 return 0
-            reading = len(self._index)
-            narrowing = self._narrowest_kept(status, words)
-            if narrowing is not None:
-                reading = min(reading, len(narrowing))
-            prefixes = self._word_index(status)
-            if prefixes is not None:
-                fewest = min(len(prefixes.get(word[:2], _NOWHERE)) for word in words)
-                if narrowing is None or fewest <= len(narrowing):  # (as `summaries_head` chooses)
-                    if len(words) == 1 and len(words[0]) <= 2:
-                        return 0  # the index holds the answer
-                    reading = min(reading, fewest)
-            return reading
+            found, reading = self._search_start(status, words, len(self._index))
+            if not reading:
+                return 0
+            return len(self._index) if found is None else len(found)
+
+    def _search_start(self, status: str | None, words: tuple[str, ...],
+                      every: int) -> tuple[array | None, list[str]]:
+        """Where a new search starts (positions, or None for all `every` records) and the words it still has to
+        read the texts for: the word in fewest records first, from the index, unless a search kept found
+        fewer; the other words narrow what it found."""
+        found = self._narrowest_kept(status, words)
+        reading = list(words)
+        prefixes = self._word_index(status)
+        if prefixes is not None:
+            reading.sort(key=lambda word: len(prefixes.get(word[:2], _NOWHERE)))
+            fewest = prefixes.get(reading[0][:2], _NOWHERE)
+            if found is None or len(fewest) <= len(found):
+                found = fewest
+                if len(reading[0]) <= 2:  # where a word starts so: the index holds the answer
+                    del reading[0]
+        if found is not None and len(found) == every and reading:
+            found = None  # (every record: read the texts in order)
+        return found, reading
+
+    def _forget_stale_searches(self) -> None:
+        """The searches kept and their bases are for the summaries they were made from, and no later ones."""
+        if self._searched_generation != self._summary_generation:
+            self._searches, self._bases = {}, {}
+            self._searched_generation = self._summary_generation
 
     def _narrowest_kept(self, status: str | None, words: tuple[str, ...]) -> array | None:
         """The fewest records a search kept (this generation's) that every record holding `words` is among."""
