@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -94,7 +95,8 @@ class IncidentListScreen(Dialog):
         shown, matched = self.store.summaries_head(SHOWN, search=words or None)
         options = self.query_one("#list-rows", OptionList)
         made = [self._option_for(row) for row in shown]
-        if made != options.options:  # the same rows (words every recent record holds) are left as drawn
+        changed = made != options.options
+        if changed:  # the same rows (words every recent record holds) are left as drawn
             options.set_options(made)
         self.ids = [row.id for row in shown]
         if shown:
@@ -108,6 +110,17 @@ class IncidentListScreen(Dialog):
             # One line whatever it says (the count is cut, never wrapped): no need to lay the dialog out again.
             self.query_one("#list-count", Static).update(Text(count, no_wrap=True, overflow="ellipsis"),
                                                          layout=False)
+            changed = True
+        if changed:
+            self.call_later(self._let_rows_report)
+
+    async def _let_rows_report(self) -> None:
+        # The rows and the count tell the screen they need drawing from their own tasks, once they next run.
+        # The filter's own Update reaches the screen first, and the screen draws its frame as soon as it has
+        # nothing left to read: the rows and the count then came a frame later, 17 to 33 ms after the letter.
+        # Posted before the filter's Update, this lets their tasks run first, so all three land in one frame.
+        for _ in range(3):
+            await asyncio.sleep(0)
 
     def _index_words_soon(self) -> None:
         if self.is_attached and self.store.index_wanted():
