@@ -17,6 +17,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.widgets import Input, Select, TextArea
 
+from . import collecting
 from .keys import APP_KEYS, palette
 from .screens.bindings import bindings_for
 from .context import Context
@@ -61,6 +62,8 @@ class KentsafeApp(App):
         self._key_arrived: float | None = None  # when the key being answered arrived (see answering_key)
         self.last_key_at = time.monotonic()  # when the last key arrived (see when_quiet)
         self.freeze_when_complete = False  # set by launch.py, where the process ends with the app (see main.py)
+        self.collect_in_pauses = False  # set by launch.py too: the garbage of the app's process alone
+        self._collect_asked = False
         self._previous_handlers: dict[int, object] = {}
 
     def get_default_screen(self) -> Screen:
@@ -154,6 +157,13 @@ class KentsafeApp(App):
     def _answered(self) -> None:
         if not self._held_keys:
             self._key_arrived = None
+        if self.collect_in_pauses and not self._collect_asked:
+            self._collect_asked = True
+            self.when_quiet(self._collect_garbage)
+
+    def _collect_garbage(self) -> None:
+        self._collect_asked = False
+        collecting.collect_if_due()
 
     @property
     def answering_key(self) -> bool:

@@ -54,6 +54,7 @@ def run_app(args: argparse.Namespace) -> int:
     try:
         app = KentsafeApp(context)
         app.freeze_when_complete = True
+        app.collect_in_pauses = True
         app.run()
     finally:
         if demo_folder is not None:

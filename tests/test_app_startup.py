@@ -158,9 +158,12 @@ def test_what_is_loaded_before_the_app_runs_is_frozen_out_of_the_collectors_walk
     order = []
     monkeypatch.setattr(launch, "_check_terminal", lambda: None)
     monkeypatch.setattr(gc, "freeze", lambda: order.append("freeze"))
-    monkeypatch.setattr(KentsafeApp, "run", lambda self: order.append(("run", self.freeze_when_complete)))
+    monkeypatch.setattr(KentsafeApp, "run", lambda self: order.append(
+        ("run", self.freeze_when_complete, self.collect_in_pauses)))
     assert main(["--db", str(db_path)]) == 0
-    assert order == ["freeze", ("run", True)]  # and the screen is frozen once complete (not in tests: see below)
+    # The screen is frozen once complete, and garbage is collected in pauses (not in tests: see below and
+    # test_collecting.py).
+    assert order == ["freeze", ("run", True, True)]
 
 
 async def test_the_complete_screen_is_frozen_only_where_the_process_is_the_apps(db_path, library, monkeypatch):
