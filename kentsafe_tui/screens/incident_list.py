@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -115,10 +116,11 @@ class IncidentListScreen(Dialog):
             self.call_later(self._let_rows_report)
 
     async def _let_rows_report(self) -> None:
-        # The rows and the count tell the screen they need drawing from their own tasks, once they next run.
-        # The filter's own Update reaches the screen first, and the screen draws its frame as soon as it has
-        # nothing left to read: the rows and the count then came a frame later, 17 to 33 ms after the letter.
-        # Posted before the filter's Update, this lets their tasks run first, so all three land in one frame.
+        # The rows and the count tell the screen they need drawing from their own tasks, once those next run.
+        # Filled as the letter is typed, the filter's own Update reached the screen first, and the screen draws
+        # its frame as soon as it has nothing left to read: the rows and the count came a frame later, 17 to
+        # 33 ms after the letter. Queued on the screen before the filter's Update, this lets their tasks run
+        # first, so the letter, the rows and the count land in one frame (a test counts the frames).
         for _ in range(3):
             await asyncio.sleep(0)
 
