@@ -15,10 +15,13 @@ import gc
 
 def collect_if_due() -> bool:
     """A full collection now, if the interpreter is half the way to one; whether it was made."""
-    if not gc.isenabled():
-        return False
     # get_count()[2]: younger collections since the last full one; a full one may follow get_threshold()[2].
-    if gc.get_count()[2] * 2 < gc.get_threshold()[2]:
+    # A threshold of 0 is an interpreter that keeps no such schedule (the incremental collector of later
+    # Pythons): its collections are left to it.
+    threshold = gc.get_threshold()[2]
+    if not gc.isenabled() or threshold <= 0:
+        return False
+    if gc.get_count()[2] * 2 < threshold:
         return False
     gc.collect()
     return True

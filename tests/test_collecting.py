@@ -33,6 +33,7 @@ def collections(monkeypatch) -> list[int]:
     (10, 20, True, True),
     (9, 20, True, False),
     (9, 10, False, False),  # a read of the records has paused the collector: nothing then
+    (9, 0, True, False),  # an interpreter without this schedule (a threshold of 0) keeps its own
 ])
 def test_a_full_collection_is_made_once_the_interpreter_is_half_the_way_to_one(
         monkeypatch, collections, younger, threshold, enabled, made):
