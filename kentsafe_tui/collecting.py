@@ -2,10 +2,11 @@
 
 Python collects cyclic garbage on a schedule of its own, set by how many objects have been made. Its full
 collections walk every object made since the last freeze (the list's rows and dialogs, Textual's caches of
-drawn lines): 17 to 45 ms at 50,000 incidents, landing in whichever key's frame came next. The same typing
-paid for one at the same key every time (in the benchmark, 43 ms of a 78 ms key in the incident list).
-Collected in a pause once the interpreter is half the way to a full collection of its own, one seldom falls
-within a key. A read of the records pauses the collector, and nothing is collected then.
+drawn lines): 17 to 57 ms at 50,000 incidents, growing through a session, and landing in whichever key's
+frame came next. The same typing tends to pay for one at the same key (in the benchmark, 43 ms of a 78 ms
+key in the incident list). Collected in a pause once the interpreter is half the way to a full collection of
+its own, one seldom falls within a key. A read of the records pauses the collector, and nothing is
+collected then.
 """
 
 from __future__ import annotations
