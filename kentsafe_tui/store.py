@@ -803,7 +803,7 @@ class Store:
         starts of their words yet: see `index_words`."""
         # Without the lock (a hint, read as it stands): the app asks from its screen's thread, which must not
         # wait for a save holding the lock.
-        return self.loaded and (self._prefixes is None or self._prefixes_generation != self._summary_generation)
+        return self.loaded and self._word_index(None) is None
 
     def index_words(self, busy: Callable[[], bool] | None = None) -> None:
         """Make the index of the starts of words (see `_prefix_index`) for the records as they are now, offering
