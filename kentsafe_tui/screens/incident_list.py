@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -49,6 +49,26 @@ def short_date(moment: str) -> str:
         return moment
 
 
+class ListRows(OptionList):
+    """The list's rows. Textual tells a new widget its size after drawing it at that size, and OptionList drops
+    every line it has made when told: the rows were made and drawn a second time as the list opened. They are
+    dropped only when the width they were made for has changed.
+
+    Uses OptionList's private `_update_lines`, `_line_cache` and `_on_resize` (textual is pinned below 9); a
+    test counts the rows made as the list opens and after a resize."""
+
+    _lines_width: int | None = None  # the width the lines kept were made for
+
+    def _update_lines(self) -> None:
+        if not self._line_cache.lines:  # made afresh; later calls only add lines for new options
+            self._lines_width = self.scrollable_content_region.width
+        super()._update_lines()
+
+    def _on_resize(self, event: events.Resize) -> None:
+        if self._line_cache.lines and self.scrollable_content_region.width == self._lines_width:
+            event.prevent_default()  # OptionList's handler is not called: the lines fit this width
+
+
 class IncidentListScreen(Dialog):
     DEFAULT_CLASSES = "covering"
     BINDINGS = [*Dialog.BINDINGS, Binding("down", "down", show=False), Binding("up", "up", show=False),
@@ -77,7 +97,7 @@ class IncidentListScreen(Dialog):
             # first drawing of the rows (or going as a filter narrows them), it laid the dialog out again and
             # Textual drew the rows a second time.
             long = min(self.store.count(), SHOWN) >= self.app.size.height
-            yield OptionList(id="list-rows", classes="-long" if long else "")
+            yield ListRows(id="list-rows", classes="-long" if long else "")
 
     def on_mount(self) -> None:
         self._fill("")
