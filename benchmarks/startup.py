@@ -525,13 +525,17 @@ def main() -> None:
                             largest))
             during_save, save_took = typing_during_save(typist, stamp)
             print(keys_line("typing during a save", during_save, largest) + f"; the save took {save_took:.2f} s")
-            session.key_latency(b"\x0f")  # ctrl+o: asks about the unsaved typing first
-            session.drain(0.5)
-            session.key_latency(b"\t")  # to "Discard them" (no single key discards typing)
-            session.drain(0.3)
-            # Discard it: the list opens. Timed to the frame showing its first row (an id, then a date), and to
-            # the end of the last frame it draws (the same rows drawn again, then the scrollbar).
-            shown, last = session.shown_then_quiet(b"\r", ROW_SHOWN)
+
+            def open_list() -> tuple[float, float]:
+                session.key_latency(b"\x0f")  # ctrl+o: asks about the unsaved typing first
+                session.drain(0.5)
+                session.key_latency(b"\t")  # to "Discard them" (no single key discards typing)
+                session.drain(0.3)
+                # Discard it: the list opens. Timed to the frame showing its first row (an id, then a date), and
+                # to the end of the last frame it draws (Textual's second layout of a new screen, the scrollbar).
+                return session.shown_then_quiet(b"\r", ROW_SHOWN)
+
+            shown, last = open_list()
             session.drain(1)
             print(f"{'opening the incident list':<34} rows on screen {shown * 1000:.0f} ms, last frame "
                   f"{last * 1000:.0f} ms ({max(args.sizes):,} incidents); the save's notice still up")
@@ -565,11 +569,7 @@ def main() -> None:
             for _ in range(6):
                 session.key_latency(b"\x1b")  # escape: back to the form, the typing still there, unsaved
                 session.drain(0.5)
-                session.key_latency(b"\x0f")
-                session.drain(0.3)
-                session.key_latency(b"\t")
-                session.drain(0.3)
-                opening.append(session.shown_then_quiet(b"\r", ROW_SHOWN))
+                opening.append(open_list())
             shown = [first for first, _ in opening]
             last = [end for _, end in opening]
             print(f"{'opening the list again':<34} {len(opening)} times: rows on screen p50 "
