@@ -114,3 +114,10 @@ class SafeButton(FollowFocus, Button):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("compact", True)
         super().__init__(*args, **kwargs)
+
+    def action_press(self) -> None:
+        # Textual ignores enter on a button for 0.2 s after a press (its "-active" flash). Typed fast, "+ Add a
+        # pupil", a name and three tabs come back to the same button within that time, and the second enter
+        # was lost: the next pupil's name then went nowhere. Keys reach a button one at a time, each after the
+        # last one's press has been handled (kentsafe_tui.settle), so every enter is one press.
+        self.press()
