@@ -670,6 +670,34 @@ async def test_typing_is_kept_as_a_private_draft_until_saved(app, db_path):
         assert draft_files(db_path) == []
 
 
+async def test_discard_on_the_way_to_the_list_then_escape_keeps_the_typing_and_its_draft(app, db_path, saved_one):
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        await pilot.press(*"Rumour in Y8")
+        await pilot.pause(1.2)
+        (draft,) = draft_files(db_path)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await pilot.press("tab", "enter")  # "Discard them"
+        await pilot.pause()
+        assert isinstance(app.screen, IncidentListScreen)
+        await pilot.pause(1.2)  # a draft timer's turn while the list is open
+        await pilot.press("escape")  # nothing opened: nothing replaced the typing, so nothing is discarded
+        await pilot.pause(1.2)
+        assert q(app, "#f-summary", Input).value == "Rumour in Y8"
+        assert draft_files(db_path) == [draft] and "Rumour in Y8" in draft.read_text(encoding="utf-8")
+        assert "unsaved" in rendered_text(q(app, "#form-heading"))
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceDialog)  # still unsaved: asked again
+        await pilot.press("tab", "enter")
+        await pilot.pause()
+        await pilot.press("enter")  # the incident opened replaces the typing: its draft goes now
+        await pilot.pause(1.2)
+        assert main_screen(app).session.edited.id == saved_one
+        assert draft_files(db_path) == []
+
+
 # 12. Quitting ----------------------------------------------------------------------------------------------------
 async def test_quit_with_unsaved_typing_asks_and_escape_stays(app):
     async with app.run_test(size=WIDE) as pilot:

@@ -82,6 +82,8 @@ class EditingFlows:
         self._then_if_clean(self._start_new, "start a new incident")
 
     def _start_new(self) -> None:
+        self.context.drafts.clear()  # the typing it replaces was saved or discarded
+        self._draft_due = False
         self.session.new()
         self.show_session()
         self.action_focus_pane("form")
@@ -103,6 +105,7 @@ class EditingFlows:
             self._error(str(problem))
             return
         self.context.drafts.clear()
+        self._draft_due = False
         self.show_session()
         self.action_focus_pane("form")
 
@@ -123,8 +126,8 @@ class EditingFlows:
             if choice == "save":
                 self._save_soon(after=then)
             elif choice == "discard":
-                self.context.drafts.clear()
-                self._draft_due = False
+                # Discarded when it is replaced (`then` clears the draft then): "Discard them" on the way to the
+                # list, then escape there, leaves the typing in the form and its draft on disk, as on screen.
                 then()
 
         self.app.push_screen(ChoiceDialog("Unsaved changes", f"You have unsaved changes to {name}. Save them "
@@ -472,6 +475,7 @@ class EditingFlows:
                                            ("escape", "Later", "later")]), decided)
 
     def _restore(self, draft: Draft) -> None:
+        self.context.drafts.clear()  # this typing, if any, was saved or discarded; the restored takes its place
         self.session.restore(draft.edited, draft.base)
         draft.remove()
         self.show_session()
