@@ -71,6 +71,16 @@ class KentsafeApp(App):
         # layout before the first frame.
         return MainScreen(self.context)
 
+    def refresh(self, *, repaint: bool = True, layout: bool = False, recompose: bool = False) -> KentsafeApp:
+        # Textual asks the app for a layout only when it has removed a closed dialog's screen (the other caller,
+        # App.suspend, is not used here). The screen then on top was laid out and drawn whole a second time,
+        # 30 ms after its first frame (the list, reopened from "Unsaved changes"), for a change not on it: it
+        # was drawn whole as it came back (ScreenResume), and a new size comes as a Resize, which lays out.
+        if layout and not recompose:
+            return self
+        super().refresh(repaint=repaint, layout=layout, recompose=recompose)
+        return self
+
     async def on_event(self, event: events.Event) -> None:
         # Over SSH keys arrive in bursts. Textual hands each key to the widget focused when it arrives and
         # runs priority actions (save, quit) at once; a widget's own key (space in the checklist) comes back

@@ -487,3 +487,36 @@ async def test_a_filter_key_draws_its_letter_rows_and_count_in_one_frame(app):
             assert str(dialog.query_one("#list-count").render()) == shown
             letter = frames_of("list-filter")[0]
             assert frames_of("list-rows") == [letter] and frames_of("list-count") == [letter], (key, drawn)
+
+
+async def test_a_closed_dialog_does_not_lay_out_the_screen_under_it_again(app):
+    """Textual asks the app for a layout when it removes a closed dialog's screen. The screen on top was laid
+    out and drawn whole again about 30 ms after it came back: the form after "Unsaved changes" was cancelled,
+    and the list opened again from it. Neither is laid out now (same size); each is drawn as it comes back."""
+    from kentsafe_tui.dialogs import ChoiceDialog
+
+    for number in range(5):
+        app.context.store.create(make_incident(f"Concern number {number}"))
+    async with app.run_test(size=WIDE) as pilot:
+        dialog = await open_list(pilot)
+        await pilot.press("escape")
+        await settled(pilot)
+        main = app.screen
+        await pilot.press(*"abc", "ctrl+o")
+        await settled(pilot)
+        assert isinstance(app.screen, ChoiceDialog)
+        main_layouts = layouts_of(main)
+        await pilot.press("escape")  # Cancel: back to the form
+        await settled(pilot)
+        await pilot.pause(0.3)
+        assert app.screen is main and main_layouts == []
+        await pilot.press("ctrl+o")
+        await settled(pilot)
+        list_layouts = layouts_of(dialog)
+        await pilot.press("tab", "enter")  # "Discard them": the list, opened again
+        await settled(pilot)
+        await pilot.pause(0.3)
+        assert app.screen is dialog and list_layouts == []
+        await pilot.resize_terminal(120, 30)  # a new size still lays it out
+        await settled(pilot)
+        assert list_layouts
