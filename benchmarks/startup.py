@@ -532,7 +532,8 @@ def main() -> None:
                 session.key_latency(b"\t")  # to "Discard them" (no single key discards typing)
                 session.drain(0.3)
                 # Discard it: the list opens. Timed to the frame showing its first row (an id, then a date), and
-                # to the end of the last frame it draws (Textual's second layout of a new screen, the scrollbar).
+                # to the end of the last frame it draws (the first time, Textual's second layout of the new
+                # screen and the scrollbar; after, the list's kept screen shown again).
                 return session.shown_then_quiet(b"\r", ROW_SHOWN)
 
             shown, last = open_list()

@@ -87,8 +87,7 @@ class EditingFlows:
         self._then_if_clean(self._start_new, "start a new incident")
 
     def _start_new(self) -> None:
-        self.context.drafts.clear()  # the typing it replaces was saved or discarded
-        self._draft_due = False
+        self._forget_draft()  # the typing it replaces was saved or discarded
         self.session.new()
         self.show_session()
         self.action_focus_pane("form")
@@ -115,16 +114,20 @@ class EditingFlows:
         except (NotFound, StoreError) as problem:
             self._error(str(problem))
             return
-        self.context.drafts.clear()
-        self._draft_due = False
+        self._forget_draft()
         self.show_session()
         self.action_focus_pane("form")
+
+    def _forget_draft(self) -> None:
+        """The typing was saved, discarded or replaced: its draft goes, and the timer writes none of it."""
+        self.context.drafts.clear()
+        self._draft_due = False
 
     def request_quit(self) -> None:
         self._then_if_clean(self._quit, "quit")
 
     def _quit(self) -> None:
-        self.context.drafts.clear()
+        self._forget_draft()
         self.app.exit()
 
     def _then_if_clean(self, then, doing: str) -> None:
@@ -486,7 +489,7 @@ class EditingFlows:
                                            ("escape", "Later", "later")]), decided)
 
     def _restore(self, draft: Draft) -> None:
-        self.context.drafts.clear()  # this typing, if any, was saved or discarded; the restored takes its place
+        self._forget_draft()  # this typing, if any, was saved or discarded; the restored takes its place
         self.session.restore(draft.edited, draft.base)
         draft.remove()
         self.show_session()

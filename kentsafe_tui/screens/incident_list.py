@@ -96,8 +96,10 @@ class IncidentListScreen(Dialog):
             # More rows than the screen has lines: the scrollbar is there from the first layout. Appearing at the
             # first drawing of the rows (or going as a filter narrows them), it laid the dialog out again and
             # Textual drew the rows a second time.
-            long = min(self.store.count(), SHOWN) >= self.app.size.height
-            yield ListRows(id="list-rows", classes="-long" if long else "")
+            yield ListRows(id="list-rows", classes="-long" if self._rows_fill_screen() else "")
+
+    def _rows_fill_screen(self) -> bool:
+        return min(self.store.count(), SHOWN) >= self.app.size.height
 
     def on_mount(self) -> None:
         self._fill("")
@@ -121,7 +123,7 @@ class IncidentListScreen(Dialog):
         self._filter_wanted = None
         words = self.query_one("#list-filter", Input)
         rows = self.query_one("#list-rows", OptionList)
-        rows.set_class(min(self.store.count(), SHOWN) >= self.app.size.height, "-long")
+        rows.set_class(self._rows_fill_screen(), "-long")
         if words.value:
             words.value = ""  # its watch fills the rows for no words
         else:
