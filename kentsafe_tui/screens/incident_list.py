@@ -79,6 +79,7 @@ class IncidentListScreen(Dialog):
         self.store = store
         self.ids: list[str] = []
         self._filter_wanted: str | None = None  # typed, not yet applied to the rows
+        self._shown = False  # opened at least once
         self._count_shown = ""
         # Each row drawn once: a letter typed or erased mostly shows rows shown before (at 50,000 incidents,
         # making the hundred rows again was a third of a filter key). Keyed by id, kept while the summary
@@ -103,32 +104,28 @@ class IncidentListScreen(Dialog):
 
     def on_mount(self) -> None:
         self._fill("")
-        # Searches read every record's text until the index of words is made (about a second and a half at
-        # 50,000 incidents, beside the screen): made here, where searches are typed, at the first pause (begun
-        # with the list, it held its first frame back 80 ms), and not after every read, when it shared the
-        # interpreter with a save and the typing in the form.
-        self.app.when_quiet(self._index_words_soon)
-        words = self.query_one("#list-filter", Input)
         # A watch, not Input.Changed: that message reaches the screen after the letter's frame is drawn.
-        self.watch(words, "value", self._filter, init=False)
-        self.set_focus(words)
+        self.watch(self.query_one("#list-filter", Input), "value", self._filter, init=False)
 
     def on_screen_resume(self) -> None:
-        """Opened again (the screen is kept between openings, see EditingFlows.action_open_list): as new, with
-        no filter, the newest rows (records saved since included) and the cursor in the filter. Made anew,
-        the screen took more than 100 ms at 50,000 incidents to compose, style and lay out twice."""
-        if not self._dismissed:
-            return  # its first opening: on_mount does this
-        self._dismissed = False
+        """Each opening: as new, with no filter, the newest rows (records saved since included) and the cursor
+        in the filter. The screen is made once, unseen, before its first opening (EditingFlows.prepare_list):
+        made at each ctrl+o, it took more than 100 ms at 50,000 incidents to compose, style and lay out."""
+        if self._shown and not self._dismissed:
+            return  # open already: a dialog over it (the command palette) has closed
+        self._shown, self._dismissed = True, False
         self._filter_wanted = None
         words = self.query_one("#list-filter", Input)
-        rows = self.query_one("#list-rows", OptionList)
-        rows.set_class(self._rows_fill_screen(), "-long")
+        self.query_one("#list-rows", OptionList).set_class(self._rows_fill_screen(), "-long")
         if words.value:
             words.value = ""  # its watch fills the rows for no words
         else:
             self._fill("")
         self.set_focus(words)
+        # Searches read every record's text until the index of words is made (about a second and a half at
+        # 50,000 incidents, beside the screen): made once the list is open, where searches are typed, at the
+        # first pause (begun with the list, it held its first frame back 80 ms), and not after every read, when
+        # it shared the interpreter with a save and the typing in the form.
         self.app.when_quiet(self._index_words_soon)
 
     def _fill(self, words: str) -> None:
