@@ -159,7 +159,6 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
             # records are read (the slowest keys of a 50,000-incident load, up to 250 ms, were those two).
             if await self.records_ready(say=False):
                 self._say_welcome()
-                self.app.when_quiet(self.prepare_list)
         finally:
             self.welcomed = True  # done, with or without a word (tests wait for this)
 

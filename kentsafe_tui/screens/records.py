@@ -15,7 +15,7 @@ READING_SWITCH_INTERVAL = 0.0005  # seconds
 
 
 class RecordsInBackground:
-    """Mixed into MainScreen, which provides context, run_worker, post_message, notify and app."""
+    """Mixed into MainScreen, which provides context, run_worker, post_message, notify, app and prepare_list."""
 
     _reading = False
 
@@ -55,12 +55,19 @@ class RecordsInBackground:
             # While a key is on its way to the screen the read stands aside: sharing the interpreter with it
             # turn about doubled what any key took to be drawn.
             self.context.store.load(search=True, gentle=True, busy=lambda: self.app.answering_key)
+            self.post_message(self.RecordsRead())
         except StoreError as problem:
             # Posted, not called: the worker finishes at once, and the app leaves from its own loop.
             self.post_message(self.RecordsUnreadable(str(problem)))
         finally:
             sys.setswitchinterval(interval)
             self._reading = False
+
+    class RecordsRead(Message):
+        """The records (at start, or after another DSL's save) have been read."""
+
+    def on_records_in_background_records_read(self) -> None:
+        self.app.when_quiet(self.prepare_list)  # the incident list, made or brought up to date unseen
 
     class RecordsUnreadable(Message):
         def __init__(self, reason: str) -> None:
