@@ -96,6 +96,13 @@ IN_CHECKLIST = [
     ("n", "Not applicable: asks for the reason"),
     ("e", "Add or change the item's note"),
 ]
+IN_LIST = [
+    ("letters, backspace", "Filter on any words of any field (names, summary, details, id)"),
+    ("up, down, page up, page down", "Move"),
+    ("enter", "Open the highlighted incident"),
+    ("ctrl+n, f2 to f6", "Close the list, then do their work (a new incident, a pane, a guide, oversight); "
+     "the keys for the incident being edited (save, export, letter, go to) wait for escape"),
+]
 IN_GUIDANCE = [
     ("up, down, page up, page down", "Scroll"),
     ("[  ]", "Previous / next section"),
@@ -113,7 +120,8 @@ def all_keys() -> list[KeyAction]:
 
 def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
     anywhere = [("  /  ".join(k.keys), k.meaning) for k in all_keys()]
-    return [("Anywhere", anywhere + IN_FORM), ("In the checklist", IN_CHECKLIST), ("In the guidance", IN_GUIDANCE)]
+    return [("Anywhere", anywhere + IN_FORM), ("In the incident list", IN_LIST), ("In the checklist", IN_CHECKLIST),
+            ("In the guidance", IN_GUIDANCE)]
 
 
 def palette() -> list[tuple[str, str, str]]:

@@ -414,6 +414,40 @@ async def test_the_list_is_made_unseen_at_a_pause_and_its_first_opening_is_as_ne
         assert q(app, "#f-summary", Input).value == "Video shared in a Year 9 group chat"
 
 
+async def test_ctrl_n_and_the_pane_keys_close_the_list_and_do_their_work(app, alice, now_clock):
+    # The demo opens on the list: ctrl+n there did nothing, and alt+n typed an "n" into the filter.
+    video = seeded(alice, make_incident("Video shared in a Year 9 group chat", concern_at=one_hour_ago(now_clock)))[0]
+    async with app.run_test(size=WIDE) as pilot:
+        main = main_screen(app)
+        for key, then in (("ctrl+n", "#f-summary"), ("alt+n", "#f-summary"), ("f4", "#checklist"),
+                          ("f2", "#guidance")):
+            await pilot.press("ctrl+o")
+            await pilot.pause()
+            assert isinstance(app.screen, IncidentListScreen)
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is main, key
+            assert main.session.is_new, key
+            assert app.focused is not None and q(app, then) in app.focused.ancestors_with_self, key
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await pilot.press("enter")  # opens the video incident
+        await pilot.pause()
+        assert main.session.edited.id == video
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await pilot.press("f6")  # oversight, over the main screen
+        await pilot.pause()
+        assert isinstance(app.screen, OversightScreen) and app.screen_stack[-2] is main
+        await pilot.press("escape", "ctrl+o")
+        await pilot.pause()
+        listing = app.screen
+        await pilot.press("ctrl+s", "f7", "f8", "ctrl+g")  # for the incident being edited: nothing in the list
+        await pilot.pause()
+        assert app.screen is listing and listing.query_one("#list-filter", Input).value == ""
+        assert main.session.edited.id == video and not main.unsaved
+
+
 async def test_a_dialog_closed_over_the_list_leaves_its_filter_as_typed(app, alice, now_clock):
     seeded(alice, make_incident("Video shared in a Year 9 group chat", concern_at=one_hour_ago(now_clock)),
            make_incident("Fake account of a teacher", concern_at=one_hour_ago(now_clock)))

@@ -13,6 +13,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..dates import from_iso
+from ..keys import MAIN_KEYS
 from ..store import Store, Summary
 from ..widgets.safe_inputs import SafeInput
 from ..dialogs import Dialog
@@ -25,6 +26,13 @@ STATUS_STYLES = {"open": "bold yellow", "awaiting_response": "bold cyan", "monit
 
 
 # Short words for the list, so the summary keeps its room at 80 columns; the form shows the full status.
+# The main screen's keys that start something else (a new incident, a pane, a guide, oversight) close the list
+# and then do their work. Those acting on "this incident" (save, export, the letter, go to a field) do nothing
+# here: the list highlights another incident than the one they would act on.
+LEAVES_THE_LIST = ("main.new", "main.guidance", "main.form", "main.checklist", "main.record_keeping",
+                   "main.oversight")
+LEAVING_KEYS = tuple(key for action in MAIN_KEYS if action.id in LEAVES_THE_LIST for key in action.keys)
+
 LIST_STATUS = {"open": "Open", "awaiting_response": "Awaiting", "monitoring": "Monitoring", "closed": "Closed"}
 HEADER = Text(f"{'Ref':<11}{'Concern':<16}{'Status':<11} Done  Summary · pupils", style="bold")
 
@@ -72,7 +80,9 @@ class ListRows(OptionList):
 class IncidentListScreen(Dialog):
     DEFAULT_CLASSES = "covering"
     BINDINGS = [*Dialog.BINDINGS, Binding("down", "down", show=False), Binding("up", "up", show=False),
-                Binding("pagedown", "page(1)", show=False), Binding("pageup", "page(-1)", show=False)]
+                Binding("pagedown", "page(1)", show=False), Binding("pageup", "page(-1)", show=False),
+                # Priority: the filter would type an alt+letter fallback as its letter.
+                *(Binding(key, f"leave_for({key!r})", show=False, priority=True) for key in LEAVING_KEYS)]
 
     def __init__(self, store: Store) -> None:
         super().__init__()
@@ -236,6 +246,12 @@ class IncidentListScreen(Dialog):
     @on(OptionList.OptionSelected, "#list-rows")
     def _open(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self.ids[event.option_index])
+
+    def action_leave_for(self, key: str) -> None:
+        """As ClosesForActions: the list closes and the main screen gets the key (ctrl+n: a new incident)."""
+        if self.is_current:
+            self.dismiss(None)
+            self.app.hand_on_next(events.Key(key, None))
 
     def action_down(self) -> None:
         self.query_one("#list-rows", OptionList).action_cursor_down()
