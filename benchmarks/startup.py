@@ -532,8 +532,8 @@ def main() -> None:
                 session.key_latency(b"\t")  # to "Discard them" (no single key discards typing)
                 session.drain(0.3)
                 # Discard it: the list opens. Timed to the frame showing its first row (an id, then a date), and
-                # to the end of the last frame it draws (the first time, Textual's second layout of the new
-                # screen and the scrollbar; after, the list's kept screen shown again).
+                # to the end of the last frame it draws. The first time, the save's notice is up, and the list
+                # takes in the record just saved while "Unsaved changes" waits (the typing left no pause before).
                 return session.shown_then_quiet(b"\r", ROW_SHOWN)
 
             shown, last = open_list()
