@@ -325,16 +325,25 @@ async def test_the_list_narrows_on_any_text_and_escape_opens_nothing(app, alice,
         assert q(app, "#f-summary", Input).value == ""
 
 
+def seed_video_and_fake(store, clock) -> list[str]:
+    return seeded(store, make_incident("Video shared in a Year 9 group chat", concern_at=one_hour_ago(clock)),
+                  make_incident("Fake account of a teacher", concern_at=one_hour_ago(clock)))
+
+
+async def opened_list(pilot) -> IncidentListScreen:
+    await pilot.press("ctrl+o")
+    await pilot.pause()
+    listing = pilot.app.screen
+    assert isinstance(listing, IncidentListScreen)
+    return listing
+
+
 async def test_the_list_opened_again_is_as_new_with_the_records_saved_since(app, alice, now_clock):
     # The list's screen is kept between openings (made afresh it took over 100 ms at 50,000 incidents): each
     # opening must still start with no filter, the newest rows, the cursor in the filter, and close again.
-    seeded(alice, make_incident("Video shared in a Year 9 group chat", concern_at=one_hour_ago(now_clock)),
-           make_incident("Fake account of a teacher", concern_at=one_hour_ago(now_clock)))
+    seed_video_and_fake(alice, now_clock)
     async with app.run_test(size=WIDE) as pilot:
-        await pilot.press("ctrl+o")
-        await pilot.pause()
-        listing = app.screen
-        assert isinstance(listing, IncidentListScreen)
+        listing = await opened_list(pilot)
         await pilot.press(*"fake", "down")
         await pilot.pause()
         assert len(listing.ids) == 1
@@ -449,13 +458,9 @@ async def test_ctrl_n_and_the_pane_keys_close_the_list_and_do_their_work(app, al
 
 
 async def test_a_dialog_closed_over_the_list_leaves_its_filter_as_typed(app, alice, now_clock):
-    seeded(alice, make_incident("Video shared in a Year 9 group chat", concern_at=one_hour_ago(now_clock)),
-           make_incident("Fake account of a teacher", concern_at=one_hour_ago(now_clock)))
+    seed_video_and_fake(alice, now_clock)
     async with app.run_test(size=WIDE) as pilot:
-        await pilot.press("ctrl+o")
-        await pilot.pause()
-        listing = app.screen
-        assert isinstance(listing, IncidentListScreen)
+        listing = await opened_list(pilot)
         await pilot.press(*"fake")
         await pilot.pause()
         assert len(listing.ids) == 1

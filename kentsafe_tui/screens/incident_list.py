@@ -25,7 +25,6 @@ MADE_KEPT = 20 * SHOWN  # rows kept drawn for the filter: a few searches' worth
 STATUS_STYLES = {"open": "bold yellow", "awaiting_response": "bold cyan", "monitoring": "bold green", "closed": "dim"}
 
 
-# Short words for the list, so the summary keeps its room at 80 columns; the form shows the full status.
 # The main screen's keys that start something else (a new incident, a pane, a guide, oversight) close the list
 # and then do their work. Those acting on "this incident" (save, export, the letter, go to a field) do nothing
 # here: the list highlights another incident than the one they would act on.
@@ -33,6 +32,7 @@ LEAVES_THE_LIST = ("main.new", "main.guidance", "main.form", "main.checklist", "
                    "main.oversight")
 LEAVING_KEYS = tuple(key for action in MAIN_KEYS if action.id in LEAVES_THE_LIST for key in action.keys)
 
+# Short words for the list, so the summary keeps its room at 80 columns; the form shows the full status.
 LIST_STATUS = {"open": "Open", "awaiting_response": "Awaiting", "monitoring": "Monitoring", "closed": "Closed"}
 HEADER = Text(f"{'Ref':<11}{'Concern':<16}{'Status':<11} Done  Summary · pupils", style="bold")
 
