@@ -862,6 +862,11 @@ class Store:
         for a read in progress."""
         return self._storage.stale()
 
+    def in_use(self) -> bool:
+        """Whether another thread holds the store now (a save, which may wait its turn behind other DSLs' for
+        many seconds, or a read): work the screen can leave for later asks this rather than wait for it."""
+        return self._mutex.held_elsewhere()
+
     @property
     def loaded(self) -> bool:
         """Whether the summaries are ready for the data in memory (the list opens without reading)."""

@@ -11,6 +11,8 @@ import io
 import os
 import re
 import stat
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -19,6 +21,7 @@ from textual import events
 from textual.command import CommandPalette
 from textual.widgets import Input, OptionList, Select, Static, TextArea
 
+from kentsafe_tui import app as app_module
 from kentsafe_tui.content import Library
 from kentsafe_tui.dates import from_iso, now_local, parse_when, to_iso
 from kentsafe_tui.drafts import Drafts
@@ -421,6 +424,47 @@ async def test_the_list_is_made_unseen_at_a_pause_and_its_first_opening_is_as_ne
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
         assert q(app, "#f-summary", Input).value == "Video shared in a Year 9 group chat"
+
+
+async def test_the_list_is_not_made_ready_while_a_save_holds_the_store(app, alice, now_clock):
+    # A save holds the store for its whole write, and for as long as it queues behind other DSLs' saves: the
+    # list's rows, read at a pause, would have frozen the screen until it ended. Here another thread holds the
+    # store while the list is asked to get ready, and notes any thread that waits for it meanwhile.
+    seed_video_and_fake(alice, now_clock)
+    async with app.run_test(size=WIDE) as pilot:
+        main, store = main_screen(app), app.context.store
+        for _ in range(100):
+            if store.loaded and not main._reading:
+                break
+            await pilot.pause(0.05)
+        holding, release, waiters = threading.Event(), threading.Event(), []
+
+        def hold() -> None:
+            with store._mutex:
+                holding.set()
+                ends = time.monotonic() + 5  # let go at last of a screen that waits for it (the test fails)
+                while not release.is_set() and time.monotonic() < ends:
+                    if store._mutex.waiting:
+                        waiters.append(set(store._mutex.waiting))
+                    time.sleep(0.005)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        assert holding.wait(5)
+        try:
+            main.prepare_list()  # to be made
+            await pilot.pause(app_module.QUIET * 3)
+            main.prepare_list()  # made: to be brought up to date
+            await pilot.pause(app_module.QUIET * 3)
+        finally:
+            release.set()
+            holder.join(5)
+        assert waiters == []
+        for _ in range(100):  # once the store is free, at a pause
+            if main._list_screen is not None and main._list_screen._styled_unseen:
+                break
+            await pilot.pause(0.05)
+        assert main._list_screen._styled_unseen and len(main._list_screen.ids) == 2
 
 
 async def test_ctrl_n_and_the_pane_keys_close_the_list_and_do_their_work(app, alice, now_clock):

@@ -346,7 +346,7 @@ async def test_a_long_lists_scrollbar_is_there_from_the_start_and_stays_as_a_fil
     """The list's scrollbar appeared as its rows were first drawn: the dialog was laid out again and a frame
     more drawn (the list's last frame at 50,000 incidents came 40 ms later). A filter that left fewer rows than
     the screen holds took the scrollbar away, and erasing it brought it back, each at the same cost. A list
-    longer than the screen has its scrollbar from the start."""
+    longer than the screen has its scrollbar from its first layout."""
     from textual.widgets import OptionList
 
     from kentsafe_tui.screens.incident_list import IncidentListScreen
@@ -355,14 +355,17 @@ async def test_a_long_lists_scrollbar_is_there_from_the_start_and_stays_as_a_fil
     for number in range(30):
         store.create(make_incident(f"Concern number {number}"))
     store.create(make_incident("Fake account of a teacher"))
-    flips: list = []
+    flips: list = []  # (the dialog's layouts ended so far, shown)
+    layouts = [0]
     on_mount = IncidentListScreen.on_mount
 
     def watching(self):
         on_mount(self)
+        refresh_layout = self._refresh_layout
+        self._refresh_layout = lambda *a, **k: (refresh_layout(*a, **k), layouts.__setitem__(0, layouts[0] + 1))[0]
         rows = self.query_one("#list-rows", OptionList)
-        flips.append(rows.show_vertical_scrollbar)
-        self.watch(rows, "show_vertical_scrollbar", lambda shown: flips.append(shown), init=False)
+        flips.append((layouts[0], rows.show_vertical_scrollbar))
+        self.watch(rows, "show_vertical_scrollbar", lambda shown: flips.append((layouts[0], shown)), init=False)
 
     monkeypatch.setattr(IncidentListScreen, "on_mount", watching)
     async with app.run_test(size=NARROW) as pilot:
@@ -374,7 +377,8 @@ async def test_a_long_lists_scrollbar_is_there_from_the_start_and_stays_as_a_fil
         await pilot.press(*["backspace"] * 7)
         await settled(pilot)
         assert rows.option_count == 31
-        assert flips == [True]  # shown from the start, never taken away or brought back
+        # Shown from the start (in the dialog's first layout), never taken away or brought back.
+        assert flips == [(0, False), (0, True)], flips
 
 
 async def test_a_key_that_needs_the_whole_form_waits_for_one_layout_not_one_a_piece(app, monkeypatch):

@@ -117,8 +117,12 @@ class EditingFlows:
         screen is running before its first opening."""
         if not self.context.store.loaded:
             return
-        if self._list_screen is None:
-            self.app._register(self.app, self._make_list_screen())  # mounted, it makes itself ready
+        if self.app.holding or self._reading or self.context.store.in_use():
+            # A save or a read holds the store: the list would wait for it here, and the screen with it.
+            self.app.when_quiet(self.prepare_list)
+        elif self._list_screen is None:
+            self.app._register(self.app, self._make_list_screen())
+            self.app.when_quiet(self.prepare_list)  # mounted by then: made ready at the next pause
         elif self._list_screen.is_running:
             self._list_screen.ready_unseen()
 

@@ -105,20 +105,19 @@ class IncidentListScreen(Dialog):
                             id="list-filter")
             yield Static("", id="list-count", classes="hint")
             yield Static(HEADER, classes="list-header")
-            # More rows than the screen has lines: the scrollbar is there from the first layout. Appearing at the
+            # More rows than the screen has lines: "-long" (set by _as_new before the first layout, not here,
+            # where a save may hold the store) gives the scrollbar from the first layout. Appearing at the
             # first drawing of the rows (or going as a filter narrows them), it laid the dialog out again and
             # Textual drew the rows a second time.
-            yield ListRows(id="list-rows", classes="-long" if self._rows_fill_screen() else "")
+            yield ListRows(id="list-rows")
 
     def _rows_fill_screen(self) -> bool:
         return min(self.store.count(), SHOWN) >= self.app.size.height
 
     def on_mount(self) -> None:
-        self._fill("")
         # A watch, not Input.Changed: that message reaches the screen after the letter's frame is drawn.
+        # (The rows are filled as it opens, or by ready_unseen: never here, where a save may hold the store.)
         self.watch(self.query_one("#list-filter", Input), "value", self._filter, init=False)
-        if not self.is_current:
-            self.call_later(self.ready_unseen)
 
     def ready_unseen(self) -> None:
         """Made ready to show while another screen is up (see EditingFlows.prepare_list): the newest rows, laid
@@ -126,8 +125,9 @@ class IncidentListScreen(Dialog):
         changed at ctrl+o (the record just saved at the top), the rows were drawn afresh and the screen laid
         out before its first frame: 114 to 201 ms at 50,000 incidents.
 
-        Uses Textual's private `Screen._refresh_layout`, `_layout_required` and `_compositor` (as MainScreen's
-        `_on_resize`; textual is pinned below 9). Tests check the opening after a save shows the new record."""
+        Reads the store: called only when no save or read holds it (EditingFlows.prepare_list). Uses Textual's
+        private `Screen._refresh_layout`, `_layout_required` and `_compositor` (as MainScreen's `_on_resize`;
+        textual is pinned below 9). Tests check the opening after a save shows the new record."""
         if self in self.app.screen_stack:
             return
         self._as_new()
