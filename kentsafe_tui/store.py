@@ -495,6 +495,10 @@ class _Lock:
             return False
         return True
 
+    def take_if_free(self) -> bool:
+        """Take the lock if no other thread holds it, without waiting (the caller then leaves it)."""
+        return self._lock.acquire(blocking=False)
+
 
 def _offer(busy: Callable[[], bool] | None = None) -> None:
     """Let another thread take the interpreter now, if one is waiting for it; and while `busy()` says the
@@ -1001,6 +1005,16 @@ class Store:
         with self._mutex:
             self._data()
             return len(self._index)
+
+    def count_if_free(self) -> int | None:
+        """`count`, or None while another thread holds the store (a save waiting its turn behind other DSLs'
+        holds it for seconds): for the screen asking unprompted, which must not wait for it."""
+        if not self._mutex.take_if_free():
+            return None
+        try:
+            return self.count()
+        finally:
+            self._mutex.__exit__()
 
     def get(self, incident_id: str) -> Incident:
         with self._mutex:

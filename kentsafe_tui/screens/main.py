@@ -8,6 +8,7 @@ outputs; the rules live in those plain classes, tested without a terminal.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import gc
 from collections.abc import Callable
@@ -158,12 +159,14 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
             # Quietly: nobody asked, and a note coming and going redraws the whole screen twice while the
             # records are read (the slowest keys of a 50,000-incident load, up to 250 ms, were those two).
             if await self.records_ready(say=False):
-                self._say_welcome()
+                # Not counted while a save holds the store: the screen would wait for it (a test saw 5 s).
+                while (count := self.context.store.count_if_free()) is None:
+                    await asyncio.sleep(0.05)
+                self._say_welcome(count)
         finally:
             self.welcomed = True  # done, with or without a word (tests wait for this)
 
-    def _say_welcome(self) -> None:
-        count = self.context.store.count()
+    def _say_welcome(self, count: int) -> None:
         if (not count or not self.session.is_new or self.unsaved or len(self.app.screen_stack) > 1
                 or self.app.keys_held):
             return  # typing already under way goes where it was typed, never into a list that opened under it
