@@ -46,6 +46,9 @@ def run_app(args: argparse.Namespace) -> int:
         store = open_store(args, library, read_now=False)  # read in the background after the first frame
     from .app import KentsafeApp
     from .context import Context
+    from .terminal_input import install as read_alt_keys_in_bursts
+
+    read_alt_keys_in_bursts()
 
     context = Context(store=store, library=library, drafts=Drafts(store.path, store.user), demo=bool(args.demo))
     # What is loaded by now (modules, the guidance) lives as long as the app: kept out of the cyclic

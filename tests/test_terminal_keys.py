@@ -89,3 +89,27 @@ def test_alt_fallbacks_act_and_never_type_a_letter(tmp_path, term):
         assert record["follow_up"].endswith(", Jo DSL: ") and "t" not in record["follow_up"].split(",")[0]
     finally:
         terminal.close()
+
+
+def test_alt_keys_sent_in_one_burst_act_and_type_nothing(tmp_path):
+    # Over SSH, keys typed quickly arrive together: Textual alone read this burst as "^c^i^g^i^c^i^r^i", typed
+    # into Summary (see kentsafe_tui/terminal_input.py).
+    db = tmp_path / "records.json"
+    terminal = Terminal(tmp_path, "alt-burst")
+    try:
+        terminal.start("--db", str(db), "--user", "Jo DSL", env={"TERM": "screen"})
+        terminal.wait_for("Summary *")
+        terminal.keys("Keys test", "M-s")
+        terminal.wait_for("Saved at")
+        # checklist, form, guidance, form, checklist, form, record keeping, form: sent as one write
+        terminal.tmux("send-keys", "-t", "k", "M-c", "M-i", "M-g", "M-i", "M-c", "M-i", "M-r", "M-i")
+        terminal.wait_for("Keeping a safeguarding record")
+        terminal.keys(" more")
+        terminal.wait_for("unsaved changes")
+        terminal.keys("M-q")
+        terminal.wait_for("Unsaved changes")
+        terminal.keys("s")
+        terminal.wait_for("KENTSAFE-EXITED=0")
+        assert show(db, "2026-0001")["summary"] == "Keys test more"
+    finally:
+        terminal.close()
