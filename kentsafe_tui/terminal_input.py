@@ -5,7 +5,8 @@ takes that pair as complete only when nothing follows it within its escape delay
 follows at once (alt+c, an arrow, F4), the parser gives the pair up and issues it as keys, the ESC as "^": one
 burst of alt+c alt+i typed "^c^i" into Summary (tmux, textual 8.2.8). So each ESC-character pair is spelled,
 before the parser sees it, as the kitty keyboard protocol spells the same key (CSI code;modifiers u), which the
-parser takes as complete at once. Pasted text is left as it came.
+parser takes as complete at once. Pasted text is left as it came. A pair split between two reads is left to
+Textual: a terminal writes each key whole, so that takes the reading thread stalling between ESC and its letter.
 
 Textual makes its parser in LinuxDriver's input thread from the module's name `XTermParser`: `install` points
 that name here (textual is pinned below 9; a test checks the driver still makes its parser so).
