@@ -18,6 +18,7 @@ import re
 import string
 from collections.abc import Iterable
 
+from textual import constants
 from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 from textual._xterm_parser import XTermParser
 from textual.drivers import linux_driver
@@ -50,7 +51,7 @@ class BurstSafeParser(XTermParser):
         return super().feed(self.spelled_out(data))
 
     def spelled_out(self, data: str) -> str:
-        if "\x1b" not in data:
+        if "\x1b" not in data or constants.DISABLE_KITTY_KEY:  # then Textual would not read that spelling
             return data
         parts = []
         for part in _PASTE_MARK.split(data):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import string
 
-from textual import events
+from textual import constants, events
 from textual._xterm_parser import XTermParser
 from textual.drivers import linux_driver
 
@@ -57,6 +57,12 @@ def test_pasted_text_is_left_as_it_came():
     assert pasted == [event.text for event in read(XTermParser, paste) if isinstance(event, events.Paste)]
     assert pasted and pasted[0].startswith("Zoë said")
     assert key_names(read(BurstSafeParser, paste, "\x1bi\x1bc"))[-2:] == ["alt+i", "alt+c"]  # after the paste
+
+
+def test_with_textuals_kitty_keys_turned_off_the_pairs_are_left_to_it(monkeypatch):
+    monkeypatch.setattr(constants, "DISABLE_KITTY_KEY", True)
+    assert key_names(read(BurstSafeParser, "\x1bi")) == ["alt+i"]
+    assert BurstSafeParser().spelled_out("\x1bi\x1bc") == "\x1bi\x1bc"
 
 
 def test_install_makes_the_drivers_input_thread_use_it(monkeypatch):
