@@ -299,6 +299,28 @@ async def test_the_lists_rows_are_made_once_as_it_opens_and_again_for_a_new_widt
                 and rows.render_line(0).cell_length == rows.scrollable_content_region.width)
 
 
+async def test_the_list_closed_is_made_ready_again_unseen_at_the_next_pause(app):
+    """Opened again, it only shows what was made unseen after it closed: emptied of its filter, restyled, laid
+    out and drawn (opening it again took 47 to 83 ms at 50,000 incidents without; 34 to 35 ms p50 with)."""
+    from textual.widgets import Input
+
+    for number in range(3):
+        app.context.store.create(make_incident(f"Concern number {number}"))
+    async with app.run_test(size=WIDE) as pilot:
+        await ready(pilot)
+        dialog = await open_list(pilot)
+        await pilot.press("c", "o")
+        await settled(pilot)
+        assert not dialog._styled_unseen and dialog.query_one("#list-filter", Input).value == "co"
+        await pilot.press("escape")
+        for _ in range(100):
+            if dialog._styled_unseen:
+                break
+            await pilot.pause(0.05)
+        assert dialog._styled_unseen and dialog.query_one("#list-filter", Input).value == ""
+        assert await open_list(pilot) is dialog and not dialog._styled_unseen  # shown as made
+
+
 async def test_the_lists_rows_are_made_once_and_a_record_saved_since_is_made_again(app):
     """At 50,000 incidents, making the hundred rows again for each filter key was a third of its time, and a
     letter every recent record holds showed the very same rows. Rows already made are kept; a record saved

@@ -127,6 +127,7 @@ class EditingFlows:
             self._list_screen.ready_unseen()
 
     def _open(self, incident_id: str | None) -> None:
+        self.app.when_quiet(self.prepare_list)  # ready again for the next opening, emptied of its filter
         if not incident_id:
             return
         try:
