@@ -451,7 +451,7 @@ def store_held(store):
         holder.join(5)
 
 
-async def settled(pilot, main) -> None:
+async def read_and_welcomed(pilot, main) -> None:
     """The records read, and the welcome (which waits for them) said."""
     for _ in range(200):
         if main.context.store.loaded and not main._reading and main.welcomed:
@@ -467,7 +467,7 @@ async def test_the_list_is_not_made_ready_while_a_save_holds_the_store(app, alic
     seed_video_and_fake(alice, now_clock)
     async with app.run_test(size=WIDE) as pilot:
         main, screens_thread = main_screen(app), threading.get_ident()
-        await settled(pilot, main)
+        await read_and_welcomed(pilot, main)
         with store_held(main.context.store) as waiters:
             main.prepare_list()  # to be made
             await pilot.pause(app_module.QUIET * 3)
@@ -487,7 +487,7 @@ async def test_the_welcome_waits_for_a_save_that_holds_the_store_and_the_screen_
     seed_video_and_fake(alice, now_clock)
     async with app.run_test(size=WIDE) as pilot:
         main, screens_thread = main_screen(app), threading.get_ident()
-        await settled(pilot, main)
+        await read_and_welcomed(pilot, main)
         assert main.form.welcome.startswith("2 incidents saved here")
         main.form.welcome, main.welcomed = "", False
         with store_held(main.context.store) as waiters:
