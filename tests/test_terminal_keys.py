@@ -92,8 +92,8 @@ def test_alt_fallbacks_act_and_never_type_a_letter(tmp_path, term):
 
 
 def test_alt_keys_sent_in_one_burst_act_and_type_nothing(tmp_path):
-    # Over SSH, keys typed quickly arrive together: Textual alone read this burst as "^c^i^g^i^c^i^r^i", typed
-    # into Summary (see kentsafe_tui/terminal_input.py).
+    # Over SSH, keys typed quickly arrive together: Textual alone read such a burst as "^" and letters, typed
+    # into Summary ("^c^i^g^i^c" for the first six of these; see kentsafe_tui/terminal_input.py).
     db = tmp_path / "records.json"
     terminal = Terminal(tmp_path, "alt-burst")
     try:
