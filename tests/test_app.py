@@ -1400,3 +1400,22 @@ async def test_no_color_still_starts_and_saves(monkeypatch, alice, library, db_p
         assert isinstance(app.screen, MainScreen)
     (row,) = make_store(db_path, library, now_local).summaries()
     assert row.summary == "Saved without colour"
+
+
+async def test_leaving_as_the_list_is_made_unseen_ends_cleanly(app, alice, now_clock):
+    # The list is made at a pause. The app leaving just then (ctrl+q, a dropped SSH line) closed it before its
+    # parts were mounted, and its mount failed on the missing filter: a traceback as the app left (seen in CI).
+    seed_video_and_fake(alice, now_clock)
+    async with app.run_test(size=WIDE) as pilot:
+        main = main_screen(app)
+        await read_and_welcomed(pilot, main)
+        for _ in range(100):
+            if main.form_complete:
+                break
+            await pilot.pause(0.05)
+        if main._list_screen is not None:  # as before the first pause after the records were read
+            app.uninstall_screen("incident-list")
+            main._list_screen = None
+        main.prepare_list()
+        app.exit()
+    assert app.return_code == 0  # and run_test raised no failure from inside the app

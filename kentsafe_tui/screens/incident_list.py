@@ -9,6 +9,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -115,9 +116,15 @@ class IncidentListScreen(Dialog):
         return min(self.store.count(), SHOWN) >= self.app.size.height
 
     def on_mount(self) -> None:
+        # Made unseen just as the app leaves (ctrl+q, a dropped line), the screen is closed before its parts are
+        # mounted, and Textual mounts none: nothing to watch, and a failure here was a traceback at the exit.
+        try:
+            words = self.query_one("#list-filter", Input)
+        except NoMatches:
+            return
         # A watch, not Input.Changed: that message reaches the screen after the letter's frame is drawn.
         # (The rows are filled as it opens, or by ready_unseen: never here, where a save may hold the store.)
-        self.watch(self.query_one("#list-filter", Input), "value", self._filter, init=False)
+        self.watch(words, "value", self._filter, init=False)
 
     def ready_unseen(self) -> None:
         """Made ready to show while another screen is up (see EditingFlows.prepare_list): the newest rows, laid
