@@ -20,12 +20,11 @@ from collections.abc import Iterable
 
 from textual import constants
 from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
-from textual._xterm_parser import XTermParser
+from textual._xterm_parser import BRACKETED_PASTE_END, BRACKETED_PASTE_START, XTermParser
 from textual.drivers import linux_driver
 from textual.message import Message
 
-PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
-_PASTE_MARK = re.compile(r"(\x1b\[20[01]~)")
+_PASTE_MARK = re.compile(f"({re.escape(BRACKETED_PASTE_START)}|{re.escape(BRACKETED_PASTE_END)})")
 # ESC and a letter or digit that Textual reads as alt+that key: not one that begins a longer sequence (SS3 "O",
 # DCS "P", SOS "X"), nor one Textual maps to another key (alt+b and alt+f are word moves, as in a shell).
 INTRODUCERS = frozenset("OPX")
@@ -55,9 +54,9 @@ class BurstSafeParser(XTermParser):
             return data
         parts = []
         for part in _PASTE_MARK.split(data):
-            if part == PASTE_START:
+            if part == BRACKETED_PASTE_START:
                 self._pasting = True
-            elif part == PASTE_END:
+            elif part == BRACKETED_PASTE_END:
                 self._pasting = False
             elif not self._pasting:
                 part = _ALT_PAIR.sub(_kitty, part)
