@@ -1,3 +1,6 @@
+import copy
+from dataclasses import fields
+
 import pytest
 
 from kentsafe_tui.model import (
@@ -118,3 +121,38 @@ def test_lifecycle_closed_records_only_reopen():
     assert check_transition("open", "closed") is None
     assert check_transition("closed", "open") is None
     assert "can't move to monitoring" in check_transition("closed", "monitoring")
+
+
+@pytest.mark.parametrize("row_kind", [Pupil, Referral, Decision, Transfer, ChecklistItem])
+def test_a_row_copied_deeply_is_a_row_of_its_own_and_holds_only_text(row_kind):
+    """Rows are copied as they are (see model._TextOnly): that is a deep copy only while every field is text."""
+    assert all(field.type in ("str", str) for field in fields(row_kind)), "a row field that is not text needs a deep copy"
+    row = row_kind(**{field.name: f"{field.name} value" for field in fields(row_kind)})
+    copied = copy.deepcopy(row)
+    assert copied == row and copied is not row
+    setattr(copied, fields(row_kind)[0].name, "changed")
+    assert getattr(row, fields(row_kind)[0].name) == f"{fields(row_kind)[0].name} value"
+
+
+def test_an_editable_copy_owns_everything_but_the_history_entries():
+    original = valid(pupils=[Pupil(name="Sam")], referral_check={"q": "no"},
+                     checklist=[ChecklistItem(id="a", text="Do it")],
+                     history=[{"action": "create", "changes": {"summary": [None, "A concern"]}}])
+    copied = original.editable_copy()
+    assert copied == original
+    copied.pupils[0].name = "Changed"
+    copied.pupils.append(Pupil(name="Another"))
+    copied.referral_check["q"] = "yes"
+    copied.checklist[0].state = "done"
+    copied.history.append({"action": "edit"})
+    assert original.pupils == [Pupil(name="Sam")] and original.referral_check == {"q": "no"}
+    assert original.checklist[0].state == "todo" and len(original.history) == 1
+    # The entries themselves are shared: they are never changed in place (a save adds a new one).
+    assert copied.history[0] is original.history[0]
+
+
+def test_cleaning_a_record_leaves_its_history_as_it_was():
+    entry = {"action": "create", "by": "A\x1b[31m DSL", "changes": {}}
+    cleaned = clean_incident(Incident(summary="Bad\x07 bell", concern_at=NOW_ISO, history=[entry]))
+    assert cleaned.summary == "Bad bell"
+    assert cleaned.history == [entry] and entry["by"] == "A\x1b[31m DSL"

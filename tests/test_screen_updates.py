@@ -6,7 +6,7 @@ frame drawn over a see-through background. These tests count that work where it 
 
 from __future__ import annotations
 
-from .app_helpers import NARROW, WIDE
+from .app_helpers import NARROW, WIDE, q, rendered_text
 from .conftest import make_incident
 from .keys_helpers import settled
 from .test_typing_during_save import app, ready, until  # noqa: F401 - the same app, as fixtures
@@ -87,6 +87,41 @@ async def test_a_save_updates_only_what_says_something_new(app):
         assert [name for name in updated if name.startswith("e-")] == []  # no message to show or take away
         assert updated.count("form-heading") == 2  # "unsaved" on as typed, then off once saved
         assert redrawn == []  # the checklist is as it was
+
+
+async def test_a_save_taken_in_walks_the_form_once_and_fills_every_field(app):
+    """After a save the form is shown again as the DSL types on: a query per field matched every widget
+    against its selector (25 ms of the screen's time). One walk finds them all, rows and questions too."""
+    from textual.widgets import Input
+
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await ready(pilot)
+        app.pilot_waits_for_saves = True
+        await pilot.press(*"Walked once", "ctrl+s")
+        await settled(pilot)
+        form = screen.form
+        await until(pilot, lambda: form.rest_mounted, "the lower form arrived")
+        session = screen.session
+        session.add_row("pupils")
+        session.apply("pupils.0.name", "Sam Example")
+        session.add_row("decisions")
+        session.apply("decisions.0.decision", "Speak to parents")
+        session.apply("decisions.0.reason", "They asked")
+        screen.show_session()
+        await settled(pilot)
+        searches: list[str] = []
+        query, walk = form.query, form.walk_children
+        form.query = lambda *a, **k: (searches.append(f"query {a}"), query(*a, **k))[1]
+        form.walk_children = lambda *a, **k: (searches.append("walk"), walk(*a, **k))[1]
+        session.apply("parents_note", "Phoned at 4pm")
+        session.edited.pupils[0].name = "Sam Example-Jones"
+        session.edited.decisions[0].at = "2026-11-30T10:00:00+00:00"
+        session.edited.decisions[0].by = "Alice DSL"
+        screen.show_session(fresh=False)
+        assert searches == ["walk"]
+        assert q(app, "#f-parents_note", Input).value == "Phoned at 4pm"
+        assert q(app, "#pupils-0-name", Input).value == "Sam Example-Jones"
+        assert "Alice DSL" in rendered_text(q(app, "#decisions-0-stamp"))
 
 
 async def test_the_heading_keeps_its_height_so_marking_unsaved_needs_no_layout(app):

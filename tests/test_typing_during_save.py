@@ -13,6 +13,7 @@ import threading
 import pytest
 from textual.widgets import Input, TextArea
 
+from kentsafe_tui import history
 from kentsafe_tui.dates import now_local
 from kentsafe_tui.editing import EditSession
 from kentsafe_tui.screens.main import MainScreen
@@ -339,3 +340,29 @@ async def test_an_unexpected_error_in_a_save_is_named_and_keeps_the_typing(app, 
     assert app.return_code == 1
     assert app.stop_reason.startswith("unexpected error (RuntimeError); anything unsaved was kept as a draft")
     assert "Kept as a draft" in app.context.drafts.path.read_text(encoding="utf-8")
+
+
+def test_what_was_typed_during_a_save_is_put_on_the_saved_version_field_by_field(store):
+    """`saved` makes plain data of the fields typed in only; the record it leaves is the one the whole-record
+    way gives (the saved version, as plain data, with the typing applied), and it owns its rows."""
+    session = EditSession(store)
+    session.apply("summary", "Rumour of a video")
+    session.add_row("pupils")
+    session.apply("pupils.0.name", "Sam Example")
+    session.save()
+    session.apply("details", "Seen in a Year 8 chat")
+    taken = session.snapshot()
+    session.apply("details", "Seen in a Year 8 chat, and shared on")
+    session.apply("pupils.0.name", "Sam Example-Jones")
+    session.add_row("decisions")
+    session.apply("decisions.0.decision", "Speak to parents")
+    session.apply("outcome", "Open")
+    typed = session.edited.editable_copy()
+    saved = session.write(taken)
+    expected = saved.to_dict()
+    history.apply(expected, history.diff(taken.to_dict(), typed.to_dict()))
+    session.saved(taken, saved)
+    assert session.edited.to_dict() == expected
+    assert store.get(saved.id).details == "Seen in a Year 8 chat"
+    session.edited.pupils[0].name = "Changed on screen"
+    assert session.base.pupils[0].name == "Sam Example" and session.origin.pupils[0].name == "Sam Example"

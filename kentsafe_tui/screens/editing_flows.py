@@ -21,7 +21,7 @@ from ..dialogs import AskTextDialog, ChoiceDialog, ConflictDialog
 from ..drafts import Draft
 from ..editing import PendingItem
 from ..fileio import WriteFailed
-from ..model import ValidationError
+from ..model import Incident, ValidationError
 from ..settle import settle
 from ..store import ConflictError, NotFound, StoreError
 
@@ -439,13 +439,18 @@ class EditingFlows:
         if not (session.dirty or lines):
             drafts.clear()
             return
-        taken = (session.edited.to_dict(), session.base.to_dict() if session.base else None, lines)
+        # Copies of their own, made plain data in the thread (on this one that was a pause in the typing).
+        edited, base = session.edited.editable_copy(), session.base.editable_copy() if session.base else None
         self._draft_writing = True
-        self.run_worker(self._keep_draft(taken, drafts.generation), group="draft")
+        self.run_worker(self._keep_draft(edited, base, lines, drafts.generation), group="draft")
 
-    async def _keep_draft(self, taken, generation: int) -> None:
+    async def _keep_draft(self, edited: Incident, base: Incident | None, lines: dict[str, str],
+                          generation: int) -> None:
+        def keep() -> None:
+            self.context.drafts.save(edited.to_dict(), base.to_dict() if base else None, lines, taken_at=generation)
+
         try:
-            await asyncio.to_thread(self.context.drafts.save, *taken, taken_at=generation)
+            await asyncio.to_thread(keep)
         except (OSError, WriteFailed) as problem:
             self._error(f"Could not keep a draft of your typing: {problem}. Save soon (ctrl+s).")
         finally:

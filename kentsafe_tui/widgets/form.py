@@ -20,8 +20,9 @@ import copy
 import re
 import time
 import weakref
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from rich.text import Text
 from textual import on
@@ -78,8 +79,24 @@ TEXT_AREAS = {
 }
 
 
+_W = TypeVar("_W", bound=Widget)
+
+
 def _options(vocabulary: dict[str, str]) -> list[tuple[str, str]]:
     return [(label, key) for key, label in vocabulary.items()]
+
+
+class _Walked:
+    """The form's widgets by id, and its message lines, as one walk finds them."""
+
+    def __init__(self, form: Widget) -> None:
+        self.by_id: dict[str, list[Widget]] = {}
+        self.errors: list[Static] = []
+        for node in form.walk_children(Widget):
+            if node.id:
+                self.by_id.setdefault(node.id, []).append(node)
+            if isinstance(node, Static) and node.has_class("error"):
+                self.errors.append(node)
 
 
 def _typed_date(value: str, kind: str) -> str:
@@ -280,6 +297,7 @@ class IncidentForm(VerticalScroll):
         self.saved_note = ""  # "Saved at 10:42" on the border, until the next change or another incident
         self.quick_typed: set[str] = set()  # lists whose quick line holds text not yet added
         self.clock = now_local  # the screen sets the store's clock: "yesterday 16:30" means the store's yesterday
+        self._walked: _Walked | None = None  # the form's widgets while one call goes through many (see `_walk`)
 
     # Layout --------------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -383,43 +401,70 @@ class IncidentForm(VerticalScroll):
             if self.rest_mounted:
                 for name in list(self.quick_typed):
                     self._clear_quick(name)
-        with self.prevent(Input.Changed, TextArea.Changed, Select.Changed):
-            self._put_input("#f-summary", incident.summary)
-            self._put_date("#f-concern_at", "concern_at", incident.concern_at, "moment")
-            self._put_text("#f-details", incident.details, fresh)
+        with self._walk(), self.prevent(Input.Changed, TextArea.Changed, Select.Changed):
+            self._put_input("f-summary", incident.summary)
+            self._put_date("f-concern_at", "concern_at", incident.concern_at, "moment")
+            self._put_text("f-details", incident.details, fresh)
             self._set_status_choices()
             for name in ("category", "scope", "status"):
-                self._put_select(f"#f-{name}", getattr(incident, name))
-        self._show_understood()
-        if self.rest_mounted:
-            self._fill_rest(fresh)
-        self.show_errors({})
+                self._put_select(f"f-{name}", getattr(incident, name))
+            self._show_understood()
+            if self.rest_mounted:
+                self._fill_rest(fresh)
+            self.show_errors({})
         self.refresh_heading(incident)
         if fresh:
             self.scroll_home(animate=False)
 
-    def _put_input(self, selector: str, value: str) -> None:
-        for widget in self.query(selector).results(Input):
+    @contextmanager
+    def _walk(self) -> Iterator[None]:
+        """Within this, `_found` looks widgets up in what one walk of the form found. A query per field matched
+        every widget against its selector: showing a saved record made twenty of them, 25 ms of the screen's
+        time as the DSL typed on. Nothing is mounted or removed within (rows are rebuilt later)."""
+        if self._walked is not None:  # (already within one)
+            yield
+            return
+        self._walked = _Walked(self)
+        try:
+            yield
+        finally:
+            self._walked = None
+
+    def _found(self, ident: str, kind: type[_W]) -> list[_W]:
+        """The widgets of this kind with this id (one, or none not mounted yet)."""
+        if self._walked is None:
+            return list(self.query(f"#{ident}").results(kind))
+        return [widget for widget in self._walked.by_id.get(ident, ()) if isinstance(widget, kind)]
+
+    def _row_count(self, name: str) -> int:
+        return sum(1 for box in self._found(f"rows-{name}", Vertical) for row in box.children if row.has_class("row"))
+
+    def _questions(self) -> list[Select]:
+        """The referral check's questions, as they are on screen."""
+        return [node for box in self._found("referral-check", Vertical) for node in box.walk_children(Select)]
+
+    def _put_input(self, ident: str, value: str) -> None:
+        for widget in self._found(ident, Input):
             if widget.value != value:
                 widget.value = value
 
-    def _put_text(self, selector: str, value: str, fresh: bool) -> None:
-        for area in self.query(selector).results(TextArea):
+    def _put_text(self, ident: str, value: str, fresh: bool) -> None:
+        for area in self._found(ident, TextArea):
             if fresh or area.text != value:
                 area.load_text(value)
                 if not fresh:
                     area.move_cursor(area.document.end)
 
-    def _put_select(self, selector: str, value: Any) -> None:
-        for select in self.query(selector).results(Select):
+    def _put_select(self, ident: str, value: Any) -> None:
+        for select in self._found(ident, Select):
             if select.value != value:
                 select.value = value
 
-    def _put_date(self, selector: str, where: str, value: str, kind: str) -> None:
+    def _put_date(self, ident: str, where: str, value: str, kind: str) -> None:
         """A date field keeps what the DSL typed while it means the stored date (or is still being fixed)."""
         if where in self._unparsed:
             return
-        for widget in self.query(selector).results(Input):
+        for widget in self._found(ident, Input):
             try:
                 if _understand(widget.value, kind) == value:
                     continue
@@ -436,14 +481,14 @@ class IncidentForm(VerticalScroll):
         """Put the record into the fields below "What happened" (see LaterFields)."""
         incident = self._snapshot
         with self.prevent(Input.Changed, TextArea.Changed, Select.Changed):
-            self._put_input("#f-parents_note", incident.parents_note)
+            self._put_input("f-parents_note", incident.parents_note)
             for name in ("follow_up", "actions", "outcome", "referral_rationale"):
-                self._put_text(f"#f-{name}", getattr(incident, name), fresh)
+                self._put_text(f"f-{name}", getattr(incident, name), fresh)
             for name in ("referral_decision", "parents_informed"):
-                self._put_select(f"#f-{name}", getattr(incident, name))
+                self._put_select(f"f-{name}", getattr(incident, name))
         for name in ROW_KINDS:
             rows = copy.deepcopy(getattr(incident, name))
-            if fresh or len(self.query(f"#rows-{name} > .row")) != len(rows):
+            if fresh or self._row_count(name) != len(rows):
                 self.call_later(self._rebuild_rows, name, rows)
             else:
                 self._refill_rows(name, rows)
@@ -452,8 +497,8 @@ class IncidentForm(VerticalScroll):
         else:
             with self.prevent(Select.Changed):
                 for question, answer in incident.referral_check.items():
-                    self._put_select(f"#q-{question}", answer)
-                for select in self.query("#referral-check Select").results(Select):
+                    self._put_select(f"q-{question}", answer)
+                for select in self._questions():
                     if (select.id or "")[2:] not in incident.referral_check and select.value != Select.NULL:
                         select.clear()
             self._show_refer_now(incident.refer_now())
@@ -462,16 +507,16 @@ class IncidentForm(VerticalScroll):
         with self.prevent(Input.Changed, Select.Changed):
             for index, entry in enumerate(rows):
                 if name == "decisions":  # stamped by the save: who decided, and when
-                    for stamp in self.query(f"#decisions-{index}-stamp").results(Static):
+                    for stamp in self._found(f"decisions-{index}-stamp", Static):
                         self._say(stamp, Text(_stamp(entry)))
                 for key, value in vars(entry).items():
-                    selector = f"#{name}-{index}-{key}"
+                    ident = f"{name}-{index}-{key}"
                     kind = DATE_FIELDS.get((name, key))
                     if kind:
-                        self._put_date(selector, f"{name}.{index}.{key}", value, kind)
+                        self._put_date(ident, f"{name}.{index}.{key}", value, kind)
                     elif isinstance(value, str):
-                        self._put_input(selector, value)
-                        self._put_select(selector, value)
+                        self._put_input(ident, value)
+                        self._put_select(ident, value)
 
     def refresh_heading(self, incident: Incident | None = None, dirty: bool = False) -> None:
         incident = incident or self._snapshot
@@ -723,8 +768,8 @@ class IncidentForm(VerticalScroll):
             self._edited(f"{match.group(1)}.{match.group(2)}.{match.group(3)}", str(value))
 
     def _answers(self) -> dict[str, str]:
-        return {(select.id or "")[2:]: str(select.value) for select in self.query("#referral-check Select")
-                .results(Select) if select.value is not Select.NULL}
+        return {(select.id or "")[2:]: str(select.value) for select in self._questions()
+                if select.value is not Select.NULL}
 
     def on_key(self, event) -> None:
         """y or n on a refer-at-once question answers it and moves on to the next: five questions, five keys."""
@@ -797,15 +842,17 @@ class IncidentForm(VerticalScroll):
         """Quick-entry lines typed and not yet added (enter not pressed), as understood now."""
         if not self.rest_mounted:
             return {}
-        return {name: understand(name, line.value, self.clock()) for name in ROW_KINDS
-                for line in self.query(f"#quick-{name}").results(Input) if line.value.strip()}
+        with self._walk():  # (at every save)
+            return {name: understand(name, line.value, self.clock()) for name in ROW_KINDS
+                    for line in self._found(f"quick-{name}", Input) if line.value.strip()}
 
     def typed_lines(self) -> dict[str, str]:
         """The quick lines holding text, as typed (for the draft)."""
         if not self.rest_mounted:
             return {}
-        return {name: line.value for name in ROW_KINDS for line in self.query(f"#quick-{name}").results(Input)
-                if line.value.strip()}
+        with self._walk():  # (every second while typing, for the draft)
+            return {name: line.value for name in ROW_KINDS for line in self._found(f"quick-{name}", Input)
+                    if line.value.strip()}
 
     def put_lines(self, lines: dict[str, str]) -> None:
         """Quick lines back from a draft: shown as typed, with what they mean, for enter to add."""
@@ -877,10 +924,12 @@ class IncidentForm(VerticalScroll):
                 if place == "checklist":
                     continue
                 by_place.setdefault(place, []).append(message)
-        known = {(widget.id or "")[2:] for widget in self.query(".error")}
+        lines = (self._walked.errors if self._walked is not None
+                 else list(self.query(".error").results(Static)))
+        known = {(widget.id or "")[2:] for widget in lines}
         for place in [p for p in by_place if p not in known]:  # nowhere better: show it at the top
             by_place.setdefault("summary", []).extend(by_place.pop(place))
-        for widget in self.query(".error"):
+        for widget in lines:
             messages = by_place.get((widget.id or "")[2:], [])
             if messages or widget.display:  # (setting display, even unchanged, lays out the screen again)
                 self._say(widget, Text("\n".join(messages)))
