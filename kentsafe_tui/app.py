@@ -198,6 +198,11 @@ class KentsafeApp(App):
         self.set_timer(QUIET, check)
 
     @property
+    def quiet(self) -> bool:
+        """No key for QUIET seconds, and none waiting: work that can wait may go on (see when_quiet)."""
+        return time.monotonic() - self.last_key_at >= QUIET and not self._held_keys
+
+    @property
     def keys_held(self) -> bool:
         """Keys typed and not yet handed on."""
         return bool(self._held_keys)

@@ -475,10 +475,10 @@ async def test_the_list_is_not_made_ready_while_a_save_holds_the_store(app, alic
             await pilot.pause(app_module.QUIET * 3)
         assert screens_thread not in waiters
         for _ in range(100):  # once the store is free, at a pause
-            if main._list_screen is not None and main._list_screen._styled_unseen:
+            if main._list_screen is not None and main._list_screen.made_unseen:
                 break
             await pilot.pause(0.05)
-        assert main._list_screen._styled_unseen and len(main._list_screen.ids) == 2
+        assert main._list_screen.made_unseen and len(main._list_screen.ids) == 2
 
 
 async def test_the_welcome_waits_for_a_save_that_holds_the_store_and_the_screen_does_not(app, alice, now_clock):

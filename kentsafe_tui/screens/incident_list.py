@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from rich.text import Text
 from textual import events, on
@@ -23,6 +24,7 @@ from ..text import clean
 SHOWN = 100  # more rows than a screen holds; the filter finds the rest
 QUICK = 20_000  # records' text a filter key may read before its frame (10 ms or so)
 MADE_KEPT = 20 * SHOWN  # rows kept drawn for the filter: a few searches' worth
+UNSEEN_STEP = 0.01  # seconds between the steps of readying the list unseen: the loop's turn for a key
 STATUS_STYLES = {"open": "bold yellow", "awaiting_response": "bold cyan", "monitoring": "bold green", "closed": "dim"}
 
 
@@ -92,6 +94,8 @@ class IncidentListScreen(Dialog):
         self._filter_wanted: str | None = None  # typed, not yet applied to the rows
         self._shown = False  # opened at least once
         self._styled_unseen = False  # restyled by ready_unseen since last shown
+        self.made_unseen = False  # ready_unseen's steps all done since last shown
+        self._readying = 0  # ready_unseen's runs: a run made stale by a later one stops
         self._count_shown = ""
         # Each row drawn once: a letter typed or erased mostly shows rows shown before (at 50,000 incidents,
         # making the hundred rows again was a third of a filter key). Keyed by id, kept while the summary
@@ -137,11 +141,39 @@ class IncidentListScreen(Dialog):
         textual is pinned below 9). Tests check the opening after a save shows the new record."""
         if self in self.app.screen_stack:
             return
+        self.made_unseen = False
         self._as_new()
+        self._readying += 1
+        self._unseen_steps(self._readying, [self._restyle_unseen, self._lay_out_unseen, self._draw_unseen])
+
+    def _unseen_steps(self, run: int, steps: list[Callable[[], None]]) -> None:
+        """One step at a time, each at a tick of its own: a key that comes between them goes first, and what is
+        left waits for the next pause. In one go, the steps held a key typed just then for 100 ms and more at
+        50,000 incidents. Each step leaves the screen as an opening would find it: an opening in between does
+        the rest itself."""
+        def step() -> None:
+            if run != self._readying or self in self.app.screen_stack or not self.is_running:
+                return  # made again since, opened, or gone
+            if not self.app.quiet:
+                self.app.when_quiet(step)
+                return
+            steps.pop(0)()
+            if steps:
+                self.app.set_timer(UNSEEN_STEP, step)
+            else:
+                self.made_unseen = True
+
+        self.app.set_timer(UNSEEN_STEP, step)
+
+    def _restyle_unseen(self) -> None:
         self.update_node_styles(animate=False)  # as an opening would (see _styled_before)
         self._styled_unseen = True
+
+    def _lay_out_unseen(self) -> None:
         self._refresh_layout(self.app.size)
         self._layout_required = False  # what the rows asked for is done
+
+    def _draw_unseen(self) -> None:
         self._compositor.render_update(full=True)  # each row's lines made and kept for the opening
 
     @on(events.ScreenResume)
@@ -149,6 +181,7 @@ class IncidentListScreen(Dialog):
         # Run before Screen's own handler: its restyling of every widget (10 ms at the first opening) asked the
         # scroll bar and the notices for a layout, and the screen was laid out and drawn whole again before
         # its first frame. Readied unseen since it was last shown, the screen was restyled then.
+        self.made_unseen = False
         if self._styled_unseen:
             event.refresh_styles = False
             self._styled_unseen = False
