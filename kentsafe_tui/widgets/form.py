@@ -295,6 +295,7 @@ class IncidentForm(VerticalScroll):
         self._rebuilding = asyncio.Lock()
         self.welcome = ""  # above a new incident: that there are saved ones to look at (ctrl+o)
         self.saved_note = ""  # "Saved at 10:42" on the border, until the next change or another incident
+        self.typed_since_save = False  # what is unsaved was typed as that save was written
         self.quick_typed: set[str] = set()  # lists whose quick line holds text not yet added
         self.clock = now_local  # the screen sets the store's clock: "yesterday 16:30" means the store's yesterday
         self._walked: _Walked | None = None  # the form's widgets while one call goes through many (see `_walk`)
@@ -396,6 +397,7 @@ class IncidentForm(VerticalScroll):
         self._status = incident.status
         if fresh:
             self.saved_note = ""
+            self.typed_since_save = False
             self._unparsed.clear()
             self._unparsed_typed.clear()
             if self.rest_mounted:
@@ -522,9 +524,12 @@ class IncidentForm(VerticalScroll):
         incident = incident or self._snapshot
         self.query_one(FormHeading).say(self._heading(incident, dirty), self._heading(incident, not dirty))
         title = f"Incident {incident.id}" if incident.id else "New incident"
-        # On the pane's border, seen wherever the form is scrolled to, and drawn without a layout.
-        self.border_title = title + (f" · {self.saved_note}" if self.saved_note and incident.id and not dirty
+        # On the pane's border, seen wherever the form is scrolled to, and drawn without a layout; typing kept
+        # unsaved through a save below (a notice of it laid the screen out: see EditingFlows._saving).
+        kept = bool(self.saved_note and incident.id and dirty and self.typed_since_save)
+        self.border_title = title + (f" · {self.saved_note}" if self.saved_note and incident.id and (kept or not dirty)
                                      else "")
+        self.border_subtitle = "Typed during the save: not saved" if kept else ""
 
     def _heading(self, incident: Incident, dirty: bool) -> Text:
         heading = Text()
