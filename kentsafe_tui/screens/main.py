@@ -12,7 +12,6 @@ import asyncio
 import copy
 import gc
 from collections.abc import Callable
-from dataclasses import replace
 
 from rich.text import Text
 from textual import events, on
@@ -207,9 +206,7 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
         what differs, so the field being typed in keeps its text and cursor."""
         self._shown = ()
         session = self.session
-        # A copy of its own, without the history it does not show (copying that was most of a save's redisplay).
-        shown = copy.deepcopy(replace(session.edited, history=[]))
-        self.form.load(shown, session.base.status if session.base else None, fresh=fresh)
+        self.form.load(session.edited.editable_copy(), session.base.status if session.base else None, fresh=fresh)
         self.show_checklist()
         self._show_playbook()
         self.mark_dirty()

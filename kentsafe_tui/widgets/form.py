@@ -419,16 +419,16 @@ class IncidentForm(VerticalScroll):
             self.scroll_home(animate=False)
 
     @contextmanager
-    def _walk(self) -> Iterator[None]:
+    def _walk(self) -> Iterator[_Walked]:
         """Within this, `_found` looks widgets up in what one walk of the form found. A query per field matched
         every widget against its selector: showing a saved record made twenty of them, 25 ms of the screen's
         time as the DSL typed on. Nothing is mounted or removed within (rows are rebuilt later)."""
         if self._walked is not None:  # (already within one)
-            yield
+            yield self._walked
             return
-        self._walked = _Walked(self)
+        self._walked = walked = _Walked(self)
         try:
-            yield
+            yield walked
         finally:
             self._walked = None
 
@@ -526,9 +526,9 @@ class IncidentForm(VerticalScroll):
         title = f"Incident {incident.id}" if incident.id else "New incident"
         # On the pane's border, seen wherever the form is scrolled to, and drawn without a layout; typing kept
         # unsaved through a save below (a notice of it laid the screen out: see EditingFlows._saving).
-        kept = bool(self.saved_note and incident.id and dirty and self.typed_since_save)
-        self.border_title = title + (f" · {self.saved_note}" if self.saved_note and incident.id and (kept or not dirty)
-                                     else "")
+        saved = bool(self.saved_note and incident.id)
+        kept = saved and dirty and self.typed_since_save
+        self.border_title = title + (f" · {self.saved_note}" if saved and (kept or not dirty) else "")
         self.border_subtitle = "Typed during the save: not saved" if kept else ""
 
     def _heading(self, incident: Incident, dirty: bool) -> Text:
@@ -929,8 +929,8 @@ class IncidentForm(VerticalScroll):
                 if place == "checklist":
                     continue
                 by_place.setdefault(place, []).append(message)
-        lines = (self._walked.errors if self._walked is not None
-                 else list(self.query(".error").results(Static)))
+        with self._walk() as walked:
+            lines = walked.errors
         known = {(widget.id or "")[2:] for widget in lines}
         for place in [p for p in by_place if p not in known]:  # nowhere better: show it at the top
             by_place.setdefault("summary", []).extend(by_place.pop(place))
