@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import signal
 import sys
@@ -193,7 +194,15 @@ class KentsafeApp(App):
             if waited < QUIET or self._held_keys:
                 self.set_timer(max(QUIET - waited, 0.05), check)
             else:
-                self.call_later(callback)  # (a coroutine function is awaited)
+                self.call_later(when_running)
+
+        async def when_running() -> None:
+            # Not as the app leaves: Textual takes its screens apart then (it stops running first), and work kept
+            # for a pause found the list's parts gone (a traceback at the exit, seen in CI).
+            if self.is_running:
+                result = callback()
+                if inspect.isawaitable(result):
+                    await result
 
         self.set_timer(QUIET, check)
 

@@ -168,6 +168,41 @@ async def test_work_that_can_wait_waits_for_a_pause_in_the_typing(app, monkeypat
         await until(pilot, lambda: done == [True], "the callback, once the keys stopped")
 
 
+async def test_work_kept_for_a_pause_is_not_done_as_the_app_leaves(app, monkeypatch):
+    """Textual stops the app running, then takes its screens apart: work kept for a pause that fell due then
+    (the list made ready after a save) found the list's parts gone, a traceback at the exit (seen in CI)."""
+    from kentsafe_tui import app as app_module
+
+    monkeypatch.setattr(app_module, "QUIET", 0.05)
+    async with app.run_test(size=WIDE) as pilot:
+        await ready(pilot)
+        done: list[str] = []
+
+        async def later() -> None:
+            done.append("awaited")
+
+        app.when_quiet(lambda: done.append("called"))
+        app.when_quiet(later)
+        await until(pilot, lambda: len(done) == 2, "work kept for a pause done at the pause")
+        assert sorted(done) == ["awaited", "called"]
+        # Fallen due, and called as Textual takes the screens apart: it has stopped the app running by then.
+        due: list = []
+        call_later = app.call_later
+        monkeypatch.setattr(app, "call_later", lambda callback, *args, **kwargs: due.append(callback)
+                            if getattr(callback, "__name__", "") == "when_running"
+                            else call_later(callback, *args, **kwargs))
+        app.when_quiet(lambda: done.append("as it leaves"))
+        await until(pilot, lambda: due, "the work fell due")
+        app._running = False
+        try:
+            await due[0]()
+        finally:
+            app._running = True
+        assert "as it leaves" not in done
+        await due[0]()  # (running, it is done)
+        assert done[-1] == "as it leaves"
+
+
 async def test_the_rest_of_the_guidance_waits_for_a_pause_or_comes_at_once_when_the_dsl_goes_to_read_it(
         app, monkeypatch):
     """Only what fills the pane is drawn for the first frame. The rest waits for a pause in the typing (drawn

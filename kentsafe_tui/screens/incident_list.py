@@ -152,8 +152,8 @@ class IncidentListScreen(Dialog):
         50,000 incidents. Each step leaves the screen as an opening would find it: an opening in between does
         the rest itself."""
         def step() -> None:
-            if run != self._readying or self in self.app.screen_stack or not self.is_running:
-                return  # made again since, opened, or gone
+            if run != self._readying or self in self.app.screen_stack or not (self.is_running and self.app.is_running):
+                return  # made again since, opened, or gone (or the app leaving)
             if not self.app.quiet:
                 self.app.when_quiet(step)
                 return
