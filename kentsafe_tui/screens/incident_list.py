@@ -142,7 +142,10 @@ class IncidentListScreen(Dialog):
         if self in self.app.screen_stack:
             return
         self.made_unseen = False
-        self._as_new()
+        try:
+            self._as_new()
+        except NoMatches:  # its parts are gone: Textual is taking it apart as the app leaves (seen in CI)
+            return
         self._readying += 1
         self._unseen_steps(self._readying, [self._restyle_unseen, self._lay_out_unseen, self._draw_unseen])
 
