@@ -65,6 +65,47 @@ async def test_the_footer_is_made_again_only_when_its_keys_change(app):
         assert made == []  # a save changes which actions can run, not the keys the footer shows
 
 
+async def test_after_its_first_frame_the_screen_is_laid_out_once_and_the_footer_is_in_that_frame(app, monkeypatch):
+    """Just after the first frame, as the DSL's first keys arrive, the screen was laid out three more times: the
+    footer's keys composed only then, each scrollbar appearing once its text was measured. And the checklist
+    measured all its items again for the first resize, at the width its first frame had just measured them at.
+    (The lower form is held back here: it comes at the first pause.)"""
+    import kentsafe_tui.app as app_module
+    from textual.widgets import OptionList
+    from textual.widgets._footer import FooterKey
+
+    from kentsafe_tui.screens.main import MainScreen
+
+    monkeypatch.setattr(app_module, "QUIET", 30.0)
+    footer_keys_at_each_layout: list[int] = []
+    lay_out = MainScreen._refresh_layout
+    monkeypatch.setattr(MainScreen, "_refresh_layout", lambda screen, *a, **k: (
+        footer_keys_at_each_layout.append(len(screen.query(FooterKey))), lay_out(screen, *a, **k))[1])
+    measures_forgotten: list[str] = []
+    forget = OptionList._clear_caches
+    monkeypatch.setattr(OptionList, "_clear_caches", lambda option_list: (
+        measures_forgotten.append(option_list.id or ""), forget(option_list))[1])
+    async with app.run_test(size=WIDE) as pilot:
+        screen = app.screen
+        await settled(pilot)
+        await pilot.pause(0.2)
+        await settled(pilot)
+        assert not screen.form.rest_mounted
+        assert len(footer_keys_at_each_layout) <= 2 and footer_keys_at_each_layout[0] > 3
+        assert measures_forgotten == []
+        checklist = screen.checklist
+        assert checklist.show_vertical_scrollbar and screen.guidance.show_vertical_scrollbar
+        # A real new width still has the items measured again, each at its new height.
+        tall = checklist.virtual_size.height
+        await pilot.resize_terminal(WIDE[0] + 60, WIDE[1])
+        await settled(pilot)
+        assert measures_forgotten == ["checklist"]
+        shown = checklist.virtual_size.height
+        forget(checklist)
+        checklist._update_lines()
+        assert shown == checklist.virtual_size.height < tall  # as measured afresh: wider, fewer lines
+
+
 async def test_a_save_updates_only_what_says_something_new(app):
     from textual.widgets import Static
 

@@ -10,6 +10,7 @@ import copy
 
 from rich.table import Table
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import OptionList
@@ -97,6 +98,22 @@ class ChecklistView(OptionList):
         super().__init__(**kwargs)
         self.items: list[ChecklistItem] = []
         self._pending: set[str] = set()
+        self._measured_width = -1
+
+    def render_lines(self, crop):
+        if self._measured_width < 0:  # the first frame measures every item
+            self._measured_width = self.scrollable_content_region.width
+        return super().render_lines(crop)
+
+    def _on_resize(self, event: events.Resize) -> None:
+        # OptionList measures every item again at each resize (each a table: 18 ms for a playbook's items). The
+        # first resize comes just after the first frame, which measured them at the same width, as the DSL's
+        # first key waited: only a new width needs them measured again.
+        width = self.scrollable_content_region.width
+        if width == self._measured_width:
+            event.prevent_default()
+        else:
+            self._measured_width = width  # OptionList forgets its measures: the next frame measures at this width
 
     def show(self, items: list[ChecklistItem], pending: set[str] | None = None) -> None:
         """Show the items, keeping the cursor on the same item where it still exists."""

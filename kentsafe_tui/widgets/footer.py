@@ -16,6 +16,14 @@ class SteadyFooter(Footer):
         super().__init__(*args, **kwargs)
         self._showing: tuple | None = None
 
+    def compose(self):
+        # The keys from the first frame: Textual's footer waits for the screen's first word on its bindings, and
+        # composing them then laid out the whole screen again just after the first frame, as the DSL's first
+        # key waited. Should the keys differ once the focus is placed, that word makes them again.
+        self._bindings_ready = True
+        self._showing = self.shown_keys()
+        yield from super().compose()
+
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True
         if not screen.app.app_focus:
