@@ -1,5 +1,6 @@
 import copy
 from dataclasses import fields
+from datetime import datetime, timezone
 
 import pytest
 
@@ -156,3 +157,33 @@ def test_cleaning_a_record_leaves_its_history_as_it_was():
     cleaned = clean_incident(Incident(summary="Bad\x07 bell", concern_at=NOW_ISO, history=[entry]))
     assert cleaned.summary == "Bad bell"
     assert cleaned.history == [entry] and entry["by"] == "A\x1b[31m DSL"
+
+
+def test_each_checklist_items_problem_is_named_and_said_as_before():
+    """validate names an item only when something in it is wrong (verify checks every item of every
+    record); what it says for each wrong item is what the general checks say."""
+    from kentsafe_tui.model import CHECK_STATES, _check_choice, _check_moment, _check_text
+
+    picture = "data:image/png;base64," + "iVBORw0KGgo" * 10
+    items = [
+        ChecklistItem(id="a", text="Fine", state="todo"),
+        ChecklistItem(id="b", text="Bad state", state="maybe"),
+        ChecklistItem(id="c", text="Long note", state="done", note="x" * 1001),
+        ChecklistItem(id="d", text="Pasted picture", state="todo", note=picture),
+        ChecklistItem(id="e", text="Set aside, no reason", state="not_applicable", note="  "),
+        ChecklistItem(id="a", text="Same id again", state="todo"),
+        ChecklistItem(id="f", text="Bad moment", state="done", at="yesterday"),
+        ChecklistItem(id="g", text="Ticked", state="done", at="2026-11-20T10:00:00+00:00", note="Phoned"),
+    ]
+    incident = Incident(summary="Checklist problems", concern_at="2026-11-20T09:00:00+00:00", checklist=items)
+    with pytest.raises(ValidationError) as raised:
+        validate(incident, datetime(2026, 11, 28, 12, tzinfo=timezone.utc))
+    expected: dict[str, str] = {}
+    _check_choice(expected, "checklist[1].state", "maybe", CHECK_STATES)
+    _check_text(expected, "checklist[2].note", "x" * 1001, 1000, "The note")
+    _check_text(expected, "checklist[3].note", picture, 1000, "The note")
+    expected["checklist[4].note"] = "Say why this item does not apply"
+    expected["checklist[5].id"] = "Each checklist item needs its own id"
+    _check_moment(expected, "checklist[6].at", "yesterday", None, "When it was done")
+    found = {key: message for key, message in raised.value.errors.items() if key.startswith("checklist")}
+    assert found == expected and len(expected) == 6
