@@ -229,10 +229,17 @@ async def test_work_kept_for_a_pause_is_not_done_as_the_app_leaves(app, monkeypa
         # Fallen due, and called as Textual takes the screens apart: it has stopped the app running by then.
         due: list = []
         call_later = app.call_later
+
+        def leaving() -> None:
+            done.append("as it leaves")
+
+        def ours(callback) -> bool:  # (the app keeps work of its own for pauses too: that goes on as it would)
+            return (getattr(callback, "__name__", "") == "when_running"
+                    and any(cell.cell_contents is leaving for cell in callback.__closure__ or ()))
+
         monkeypatch.setattr(app, "call_later", lambda callback, *args, **kwargs: due.append(callback)
-                            if getattr(callback, "__name__", "") == "when_running"
-                            else call_later(callback, *args, **kwargs))
-        app.when_quiet(lambda: done.append("as it leaves"))
+                            if ours(callback) else call_later(callback, *args, **kwargs))
+        app.when_quiet(leaving)
         await until(pilot, lambda: due, "the work fell due")
         app._running = False
         try:
