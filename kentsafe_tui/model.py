@@ -476,8 +476,12 @@ def _check_day(errors: dict[str, str], where: str, value: str, now: datetime, la
         errors[where] = f"{label} is in the future"
 
 
-def validate(incident: Incident, now: datetime | None = None) -> None:
-    """Raise ValidationError listing every problem, or return if the record can be saved."""
+def validate(incident: Incident, now: datetime | None = None, plain: dict[str, Any] | None = None) -> None:
+    """Raise ValidationError listing every problem, or return if the record can be saved.
+
+    `verify` passes the store's mirror of a record (the same fields, read by name) and `plain`, the record's
+    fields as plain values without its history, which it has anyway: building an Incident for each of 50,000
+    records was a fifth of `verify`."""
     now = now or now_local()
     errors: dict[str, str] = {}
     summary = incident.summary
@@ -562,7 +566,7 @@ def validate(incident: Incident, now: datetime | None = None) -> None:
     for name, label in (("created_at", "When it was recorded"), ("updated_at", "When it was last changed")):
         if getattr(incident, name):
             _check_moment(errors, name, getattr(incident, name), None, label)
-    check_every_string(errors, _view(incident))
+    check_every_string(errors, _view(incident) if plain is None else plain)
     if errors:
         raise ValidationError(errors)
 

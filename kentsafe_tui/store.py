@@ -1623,7 +1623,14 @@ class Store:
             seen: set[str] = set()
             chain = history.ChainCheck()
 
-            def visit(record: Any, piece: Any) -> None:
+            def visit(mirrored: Any, piece: Any) -> None:
+                # A record that fits the mirror is one `from_dict` takes as it is (see `_mirror`): it is checked
+                # as decoded, in C, and made a dict once for the chain. Any other is read the usual way.
+                if isinstance(mirrored, dict):
+                    record, plain = mirrored, None
+                else:
+                    record = _as_doc(mirrored)
+                    plain = {key: value for key, value in record.items() if key != "history"}
                 incident_id = record.get("id", "?")
                 match = ID_PATTERN.match(str(incident_id))
                 if not match:
@@ -1636,7 +1643,7 @@ class Store:
                     found.append(f"{incident_id}: appears twice")
                 seen.add(incident_id)
                 try:
-                    validate(Incident.from_dict(record), at_start)
+                    validate(Incident.from_dict(record) if plain is None else mirrored, at_start, plain)
                 except ValidationError as problem:
                     found.extend(f"{incident_id}: {field}: {message}" for field, message in problem.errors.items())
                 for position, entry in enumerate(record.get("history") or []):
@@ -1651,7 +1658,7 @@ class Store:
             return visit
 
         with _collector_paused():
-            visit, tables = self.read_through(start, progress=progress)
+            visit, tables = self.read_through(start, _RECORD, progress=progress)
         if META_TABLE not in tables:
             problems.append(f"{self.path} was not written by kentsafe (it has no kentsafe header)")
         if self._storage.migrated_from is not None and not self._storage.stale():

@@ -474,6 +474,40 @@ def test_check_reading_each_record_once_finds_what_a_full_read_finds(store, monk
     assert Store(store.path, read_now=False).check().problems == []
 
 
+def test_verify_checks_a_record_as_decoded_and_finds_what_checking_an_incident_finds(store, monkeypatch):
+    made = [store.create(make_incident(summary=f"Record {n}", pupils=[Pupil(name=f"Pupil {n}")]))
+            for n in range(11)]
+    store.set_item(made[0].id, made[0].checklist[0].id, "done")
+    data = json.loads(store.path.read_bytes())
+    records = data["incidents"]
+    # Damage that still fits the record's shape (checked as decoded), one kind a record...
+    records["1"]["summary"] = "x" * 300
+    records["2"]["checklist"][1]["state"] = "half done"
+    records["3"]["checklist"][2]["note"] = "see data:image/png;base64,iVBORw0KGgo"
+    records["4"]["concern_at"] = "2031-01-01T09:00:00+00:00"
+    records["5"]["checklist"][0].update(state="not_applicable", note="")
+    records["6"]["pupils"][0]["name"] = "N" * 101
+    records["7"]["referral_check"] = {"Is a child at risk of harm now?": "perhaps"}
+    records["8"]["category"] = "gossip"
+    records["11"]["checklist"][3]["source"] = "see data:video/mp4;base64,AAAAIGZ0eXBpc29t"  # (no check but this)
+    # ...and damage that does not fit it (read the usual way): a field too many, a number for text.
+    records["9"]["mood"] = "calm"
+    records["10"]["pupils"][0]["year_group"] = 9
+    store.path.write_bytes(as_json(data))
+    built = []
+    real_from_dict = Incident.from_dict.__func__
+    monkeypatch.setattr(Incident, "from_dict", classmethod(lambda cls, d: built.append(d["id"]) or real_from_dict(cls, d)))
+    checked = Store(store.path, user="Bob DSL", read_now=False).check().problems
+    assert built == [made[8].id, made[9].id]  # the nine that fit were checked as decoded
+    full = reopen(store)
+    assert not full._storage.stale()  # holds the records as dicts: each is made an Incident and checked
+    assert checked == full.verify()
+    for number, field in enumerate(["summary", "checklist[1].state", "checklist[2].note", "concern_at",
+                                    "checklist[0].note", "pupils[0].name", "referral_check.", "category",
+                                    "mood", "pupils[0].year_group", "checklist[3].source"]):
+        assert any(problem.startswith(f"{made[number].id}: {field}") for problem in checked), (field, checked)
+
+
 @pytest.mark.parametrize("stepwise", [True, False])
 def test_reading_each_record_once_gives_what_the_full_read_gives(store, monkeypatch, stepwise):
     from kentsafe_tui.export import pupil_chronology
