@@ -259,20 +259,46 @@ class Pty:
             pass
 
 
-class Typist:
-    """Types into the field with the cursor, one letter at a time, knowing what the field then holds."""
+def de_bruijn(alphabet: str, n: int) -> str:
+    """A cycle of `alphabet` in which every run of `n` letters comes once (the standard recursive build)."""
+    k, word, out = len(alphabet), [0] * (n + 1), []
 
-    LETTERS = "abcdefghijklmnopqrstuvwxyz"
+    def build(t: int, p: int) -> None:
+        if t > n:
+            if n % p == 0:
+                out.extend(word[1:p + 1])
+            return
+        word[t] = word[t - p]
+        build(t + 1, p)
+        for letter in range(word[t - p] + 1, k):
+            word[t] = letter
+            build(t + 1, t)
+
+    build(1, 1)
+    return "".join(alphabet[i] for i in out)
+
+
+class Typist:
+    """Types into the field with the cursor, one letter at a time, knowing what the field then holds.
+
+    A letter counts as shown when a frame after it shows the field's last TAIL characters. Once the field is
+    wider than its box it scrolls, and each key redraws all of it: with the alphabet typed in order, the box
+    showed the next key's tail from 26 letters before, and keys read 0 ms off a frame drawn before they were
+    sent. Consonants in a cycle where no three come twice: a tail of eight never comes twice in the field, and
+    is not English."""
+
+    LETTERS = de_bruijn("bcdfghjklmnpqrstvwxz", 3)
     FIRST = "§qz"  # the first letters can be told from any other text on the screen, even alone or in twos
+    TAIL = 8
 
     def __init__(self, session: Pty) -> None:
         self.session, self.text = session, ""
 
     def next_letter(self) -> float:
         count = len(self.text)
-        letter = self.FIRST[count] if count < len(self.FIRST) else self.LETTERS[count % 26]
+        letter = self.FIRST[count] if count < len(self.FIRST) else self.LETTERS[count % len(self.LETTERS)]
         self.text += letter
-        return self.session.typing_time(letter, self.text[-4:])
+        return self.session.typing_time(letter, self.text[-self.TAIL:])
 
     def replace(self, text: str) -> None:
         os.write(self.session.fd, b"\x15" + text.encode())  # ctrl+u clears the field first
@@ -448,9 +474,9 @@ def keys_at_the_pause_after_a_save(typist: Typist, stamp: Path) -> list[float]:
         sent = time.perf_counter()
         typist.next_letter()  # the last key before the pause
         time.sleep(max(0.0, QUIET + extra - (time.perf_counter() - sent)))
-        # A digit: no other text on the screen ends in it (the letters repeat once the field holds 26 of them).
+        # A digit: no letter the typist types is one.
         typist.text += "7"
-        timings.append(session.typing_time("7", typist.text[-4:]))
+        timings.append(session.typing_time("7", typist.text[-typist.TAIL:]))
         if os.environ.get("BENCH_VERBOSE"):
             print(f"  key {QUIET + extra:.2f} s after the last, at the pause after a save: {timings[-1] * 1000:.0f} ms",
                   file=sys.stderr)
