@@ -37,6 +37,7 @@ def _leave_soon(code: int) -> None:
 
 ANSWERING_AT_MOST = 0.5  # seconds
 QUIET = 0.3  # seconds without a key before work that can wait is done (see when_quiet)
+HOLD_LOOKED_AT = 0.05  # seconds: how often a key held by a save looks again, should its end be missed
 
 # Keys that edit a field's text, or move between fields, and start nothing: they go on during a save.
 TYPING_KEYS = frozenset({"backspace", "delete", "left", "right", "home", "end", "tab", "shift+tab"})
@@ -59,6 +60,7 @@ class KentsafeApp(App):
         self._held_keys: deque[events.Key] = deque()
         self._deferred = 0
         self.holding = 0  # saves running in a thread: keys wait for them (see _deliver_keys)
+        self._hold_ended = asyncio.Event()  # set as a save lets its keys go (see end_hold)
         self.going_on: Counter[str] = Counter()  # of those, the ones letting "typing" or "moving" keys go on
         self._key_arrived: float | None = None  # when the key being answered arrived (see answering_key)
         self.last_key_at = time.monotonic()  # when the last key arrived (see when_quiet)
@@ -102,7 +104,7 @@ class KentsafeApp(App):
     async def _deliver_keys(self) -> None:
         while self._held_keys:
             while self._waits_for_save(self._held_keys[0]):  # it must see the save's result, not race it
-                await asyncio.sleep(0.01)
+                await self._until_a_hold_ends()
             await settle(self)
             if self._next_callbacks:
                 # A dialog pushed from a key binding answers the app (call_next): its answer (say "save", then
@@ -123,6 +125,19 @@ class KentsafeApp(App):
             self._deferred = 0
             await super().on_event(self._held_keys.popleft())
         self.call_after_refresh(self._answered)
+
+    def end_hold(self) -> None:
+        """A save has ended and its result been taken in (see EditingFlows._write): keys waiting for it go on
+        at once. Looked at every 10 ms before, the first key after a save waited up to that long."""
+        self.holding -= 1
+        self._hold_ended.set()
+
+    async def _until_a_hold_ends(self) -> None:
+        self._hold_ended.clear()
+        try:  # (looked at again after a while all the same: a save ending is never missed for good)
+            await asyncio.wait_for(self._hold_ended.wait(), HOLD_LOOKED_AT)
+        except asyncio.TimeoutError:
+            pass
 
     def _waits_for_save(self, key: events.Key) -> bool:
         if not self.holding:

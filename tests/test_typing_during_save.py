@@ -210,6 +210,23 @@ async def test_every_other_key_waits_for_the_save_and_keeps_its_order(script, ap
             assert q(app, "#f-summary", Input).value == "Firstabc" and screen.unsaved
 
 
+async def test_a_key_held_by_a_save_goes_on_as_the_save_ends_not_when_it_next_looks(app, monkeypatch):
+    """A held key looked every 10 ms whether the save had ended: the first key after a save waited up to that
+    long. Now the save's end wakes it; looking again is only a fallback, made 30 s here."""
+    monkeypatch.setattr(app_module, "HOLD_LOOKED_AT", 30)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await ready(pilot)
+        gate = Gate(app.context.store)
+        send(app, ["text:First", "ctrl+s", "ctrl+n", "text:abc"])
+        await saving(pilot, gate)
+        await asyncio.sleep(0.1)
+        assert len(app._held_keys) == 4 and q(app, "#f-summary", Input).value == "First"
+        gate.open.set()
+        await until(pilot, lambda: not app.holding, "the save ended")
+        await until(pilot, lambda: screen.session.is_new and q(app, "#f-summary", Input).value == "abc",
+                    "the held keys, within 4 s of the save's end")
+
+
 async def test_a_save_that_fails_keeps_what_was_typed_before_and_during_it(app, db_path, library):
     async with app.run_test(size=WIDE) as pilot:
         screen = await ready(pilot)

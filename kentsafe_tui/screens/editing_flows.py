@@ -63,7 +63,7 @@ class EditingFlows:
                     # was saved (other keys wait meanwhile).
                     await settle(self.app)
         finally:
-            self.app.holding -= 1
+            self.app.end_hold()  # (keys it held run once the caller, going on without a pause, has taken it in)
 
     def lock_waited(self, seconds: float) -> None:
         """From the store, possibly from the saving thread: how long a save has queued for the lock."""
