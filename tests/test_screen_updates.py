@@ -6,6 +6,8 @@ frame drawn over a see-through background. These tests count that work where it 
 
 from __future__ import annotations
 
+import pytest
+
 from .app_helpers import NARROW, WIDE, q, rendered_text
 from .conftest import make_incident
 from .keys_helpers import settled
@@ -190,6 +192,31 @@ async def test_the_heading_keeps_its_height_so_marking_unsaved_needs_no_layout(a
         assert layouts == [False] and heading.content_size.height == lines
         shown = [strip.text.strip() for strip in heading.render_lines(heading.content_region.reset_offset)]
         assert "".join(shown).replace(" ", "").endswith("(ctrl+ssaves)")  # the whole mark, none of it cut off
+
+
+@pytest.mark.parametrize("size", [NARROW, WIDE, (120, 40)])
+async def test_a_new_incidents_first_save_typed_on_through_lays_nothing_out(app, size):
+    """The heading of a new incident is as tall as it will be once saved (its reference, who recorded it,
+    when): the first save, with typing during it, laid the screen out, and the key after it waited for that."""
+    from .test_typing_during_save import Gate, saving, send
+
+    async with app.run_test(size=size) as pilot:
+        screen = await ready(pilot)
+        heading = screen.form.query_one("#form-heading")
+        gate = Gate(app.context.store)
+        send(app, ["text:Video shared in a Year 9 group", "ctrl+s", "text: by two pupils"])
+        await saving(pilot, gate)
+        await until(pilot, lambda: screen.form.query_one("#f-summary").value.endswith("pupils"), "the typing")
+        await settled(pilot)
+        lines = heading.content_size.height
+        layouts = layouts_of(screen)
+        gate.open.set()
+        await until(pilot, lambda: not app.holding, "the save ended")
+        await settled(pilot)
+        assert screen.session.base.id and layouts == []
+        shown = "".join(strip.text for strip in heading.render_lines(heading.content_region.reset_offset))
+        assert screen.session.base.id in shown and "".join(shown.split()).endswith("(ctrl+ssaves)")
+        assert heading.content_size.height == lines
 
 
 async def test_work_that_can_wait_waits_for_a_pause_in_the_typing(app, monkeypatch):

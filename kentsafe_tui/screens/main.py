@@ -127,6 +127,7 @@ class MainScreen(RecordsInBackground, StrayTyping, JumpActions, EditingFlows, Re
         # Focused now, not after the first frame: keys typed as soon as the form appears must land in it.
         self.set_focus(self.form.query_one("#f-summary"), scroll_visible=False)
         self.form.clock = self.context.store.clock
+        self.form.recorder = self.context.store.user
         self.start_drafts()
         # The app holds each record by its summary and bytes, not parsed: 1.4 times the file, not 5.2.
         self.context.store.hold_lean()

@@ -131,24 +131,25 @@ DATE_KINDS = {"concern_at": "moment"}  # top-level date fields; row dates are in
 
 
 class FormHeading(Static):
-    """The incident's id and state, and whether it has unsaved changes. It is as tall as the longer of its
-    saved and unsaved wording, so the first key typed into a new incident, and the save after it, redraw a
+    """The incident's id and state, and whether it has unsaved changes. It is as tall as the longest of the
+    wordings it may show next, so the first key typed into a new incident, and the save after it, redraw a
     line instead of laying out the screen (34 ms before the first letter showed)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("", **kwargs)
-        self._said: tuple[Text, Text] = (Text(), Text())
+        self._said: tuple[Text, ...] = (Text(),)
 
-    def say(self, text: Text, other: Text) -> None:
-        """Show `text`; `other` is what it may say next (the same record saved, or with unsaved changes)."""
-        if (text, other) == self._said:
+    def say(self, text: Text, *others: Text) -> None:
+        """Show `text`; `others` are what it may say next (the same record saved, or with unsaved changes)."""
+        said = (text, *others)
+        if said == self._said:
             return
         width = self.content_size.width
-        same = bool(width) and self._lines(width, (text, other)) == self._lines(width, self._said)
-        self._said = (text, other)
+        same = bool(width) and self._lines(width, said) == self._lines(width, self._said)
+        self._said = said
         self.update(text, layout=not same)
 
-    def _lines(self, width: int, said: tuple[Text, Text]) -> int:
+    def _lines(self, width: int, said: tuple[Text, ...]) -> int:
         return max(visualize(self, text).get_height(self.styles, width) for text in said)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
@@ -298,6 +299,7 @@ class IncidentForm(VerticalScroll):
         self.typed_since_save = False  # what is unsaved was typed as that save was written
         self.quick_typed: set[str] = set()  # lists whose quick line holds text not yet added
         self.clock = now_local  # the screen sets the store's clock: "yesterday 16:30" means the store's yesterday
+        self.recorder = ""  # and its user: who a new incident will say recorded it
         self._walked: _Walked | None = None  # the form's widgets while one call goes through many (see `_walk`)
 
     # Layout --------------------------------------------------------------------------------------------
@@ -522,7 +524,15 @@ class IncidentForm(VerticalScroll):
 
     def refresh_heading(self, incident: Incident | None = None, dirty: bool = False) -> None:
         incident = incident or self._snapshot
-        self.query_one(FormHeading).say(self._heading(incident, dirty), self._heading(incident, not dirty))
+        wordings = [self._heading(incident, dirty), self._heading(incident, not dirty)]
+        if not incident.id:
+            # As tall as once it is saved, with its reference and who recorded it: the first save of a new
+            # incident (typed on through) laid the screen out, and the key after it waited for that.
+            now = self.clock()
+            saved = Incident(id=f"{now:%Y}-00000", status=incident.status, created_by=self.recorder,
+                             created_at=to_iso(now))
+            wordings += [self._heading(saved, True), self._heading(saved, False)]
+        self.query_one(FormHeading).say(*wordings)
         title = f"Incident {incident.id}" if incident.id else "New incident"
         # On the pane's border, seen wherever the form is scrolled to, and drawn without a layout; typing kept
         # unsaved through a save below (a notice of it laid the screen out: see EditingFlows._saving).
