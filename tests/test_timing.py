@@ -293,6 +293,9 @@ class Run:
     mode: str
     records: dict[str, dict] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # stuck waits, a question at the final quit, ...
+    # What the screen showed before each key of a slow run (and before the final ctrl+q of either), so a run
+    # that saved the wrong record says where it went astray (shown only when a check fails).
+    trail: list[tuple[str, str]] = field(default_factory=list)
 
 
 def segments(steps: list[Any]) -> list[tuple[list[str], Wait | None]]:
@@ -338,6 +341,7 @@ def run_script(script: Script, mode: str, folder: Path) -> Run:
         for keys, wait in segments(script.steps):
             if mode == "slow":
                 for key in keys:
+                    run.trail.append((key, terminal.screen()))
                     terminal.send(key_bytes(key))
                     time.sleep(GAP)
             else:
@@ -345,6 +349,7 @@ def run_script(script: Script, mode: str, folder: Path) -> Run:
             if wait is not None:
                 terminal.wait_for(wait.text, give_up=GIVE_UP)
         if not script.quits:
+            run.trail.append(("C-q", terminal.screen()))
             terminal.send(key_bytes("C-q"))
             if terminal.wait_for(EXITED, "Unsaved changes") != EXITED:
                 run.problems.append("ctrl+q at the end asked about unsaved changes (discarded them)")
@@ -440,6 +445,18 @@ def verdict(script: Script, run: Run) -> list[str]:
     return [*run.problems, *differences(script.expect, run.records)]
 
 
+def trail(run: Run) -> str:
+    """The screens a run saw before its keys, each only where it changed."""
+    lines, last = [], None
+    for key, screen in run.trail:
+        if screen == last:
+            lines.append(f"  before {key}: (the same)")
+        else:
+            lines.append(f"  before {key}:\n" + "\n".join("    " + line for line in screen.rstrip().splitlines()))
+        last = screen
+    return "\n".join(lines)
+
+
 # Load and the runs -----------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def busy_cores():
@@ -502,7 +519,8 @@ def test_typed_is_saved_at_any_speed(runs, script):
     for mode, run in (("slow (0.4 s gaps)", slow), ("burst", burst)):
         lines = verdict(script, run)
         if lines:
-            failures.append(f"{mode}, {load}:\n" + "\n".join("  " + line for line in lines))
+            failures.append(f"{mode}, {load}:\n" + "\n".join("  " + line for line in lines)
+                            + f"\n what the screen showed:\n{trail(run)}")
     differ = slow_vs_burst(script, slow, burst)
     if differ:
         failures.append(f"slow and burst saved different records, {load}:\n"
