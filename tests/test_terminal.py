@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -102,7 +103,9 @@ def test_typing_and_saving_a_new_incident(terminal, tmp_path):
     terminal.start("--db", str(db), "--user", "Jo DSL")
     terminal.wait_for("Summary *")
     terminal.keys("Video [b]shared[/b] in a Year 8 chat", "Tab", "yesterday 15:40")
-    terminal.wait_for("Understood as")
+    # The typed day, not just "Understood as": a new incident shows that for its own time before the typing.
+    yesterday = datetime.now() - timedelta(days=1)
+    terminal.wait_for(f"Understood as {yesterday:%a %d %b %Y}, 15:40")
     terminal.keys("Tab", "Tab", "Tab", "Tab", "A pupil told their tutor at break.")
     terminal.keys("C-s")
     terminal.wait_for("Saved at")

@@ -258,7 +258,7 @@ SCRIPTS = [
            {1: record("Note on an item", checklist={2: ("todo", "Asked the tutor to watch")})}),
     Script("new_after_save", "ctrl+n after saving: a second incident",
            [START, "First concern", "C-s", SAVED, "C-n", "Second concern", "Tab", "03/11/2025 08:00", "C-s",
-            SAVED],
+            Wait(f"Incident {ref(2)} · Saved at")],  # the first one's "Saved at" is on screen until ctrl+n acts
            {1: record("First concern"), 2: record("Second concern", concern_at="2025-11-03T08:00:00+00:00")}),
     Script("new_with_unsaved", "ctrl+n with unsaved typing: the dialog, s saves, type the next one",
            [START, "First concern", "C-n", Wait("Unsaved changes"), "s", "Second concern", "C-s", SAVED],
